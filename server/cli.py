@@ -1,0 +1,130 @@
+"""The `square-customers-mcp` command line: stdio by default, `serve` for HTTP, `sandbox` for the local API."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+
+import anyio
+
+from server import __version__
+from server.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings
+from server.transports import is_loopback
+
+log = logging.getLogger("square_customers_mcp")
+
+ENVIRONMENT_HELP = f"""\
+environment variables:
+  SQUARE_ACCESS_TOKEN   Square access token; unset: the embedded local sandbox is used
+  SQUARE_ENVIRONMENT    local | sandbox | production (default: local without a token, sandbox with one)
+  SQUARE_BASE_URL       override the API base URL (e.g. a `sandbox` started by this command)
+  SQUARE_VERSION        Square-Version header (default {DEFAULT_SQUARE_VERSION})
+  SQUARE_READ_ONLY      true: write tools are neither listed nor callable
+  SQUARE_SANDBOX_DB     local sandbox database file (default: in the user data directory; :memory: allowed)
+  SQUARE_TIMEOUT_SECONDS  per-request timeout towards Square (default 30)
+
+stdout carries the MCP protocol on stdio; logs go to stderr and never contain the token.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="square-customers-mcp",
+        description="MCP server for the Square Customers API (14 tools). With no command: serve MCP over stdio.",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--read-only", action="store_true", default=None, help="same as SQUARE_READ_ONLY=true")
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="serve MCP over stdio (default) or streamable HTTP at /mcp")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--allow-remote", action="store_true", help="allow binding a non-loopback address (no authentication!)"
+    )
+
+    sandbox = commands.add_parser("sandbox", help="serve the local Square-compatible Customers API over HTTP")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--db", help="database file (default: SQUARE_SANDBOX_DB or the user data directory)")
+    sandbox.add_argument("--seed", type=int, default=0, help="fill N deterministic customers into an empty store")
+    sandbox.add_argument("--token", help="accept only this bearer token (default: any token)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings.from_env().with_overrides(read_only=args.read_only)
+    except ConfigError as error:
+        print(f"square-customers-mcp: {error}", file=sys.stderr)
+        return 2
+    if args.command == "sandbox":
+        return _run_sandbox(args, settings)
+    transport = getattr(args, "transport", "stdio")
+    if transport == "http" and not is_loopback(args.host) and not args.allow_remote:
+        print(
+            f"square-customers-mcp: refusing to serve HTTP on non-loopback {args.host}; pass --allow-remote "
+            "only behind an authenticating proxy",
+            file=sys.stderr,
+        )
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a user stops a foreground server
+        anyio.run(_serve_mcp, settings, transport, args)
+    return 0
+
+
+async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespace) -> None:
+    from server.app import build_server
+    from server.backend import open_backend
+    from server.dispatcher import Dispatcher
+    from server.transports import serve_http, serve_stdio
+
+    async with open_backend(settings) as backend:
+        dispatcher = Dispatcher(backend.client, read_only=settings.read_only)
+        server = build_server(dispatcher)
+        where = "stdio" if transport == "stdio" else f"http://{args.host}:{args.port}/mcp"
+        mode = ", read-only" if settings.read_only else ""
+        log.info(
+            "square-customers-mcp %s serving %d tools on %s%s; backend: %s",
+            __version__,
+            len(dispatcher.listed_tools()),
+            where,
+            mode,
+            backend.description,
+        )
+        if transport == "stdio":
+            await serve_stdio(server)
+        else:
+            await serve_http(server, args.host, args.port, args.log_level)
+
+
+def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from server.sandbox import create_app, default_db_path
+
+    db_path = args.db or settings.sandbox_db or default_db_path()
+    app = create_app(db_path, token=args.token, seed=args.seed)
+    log.info(
+        "local Square Customers API at http://%s:%d/v2/customers (any bearer token%s); data in %s",
+        args.host,
+        args.port,
+        " matching --token" if args.token else "",
+        db_path,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
+    finally:
+        app.state.store.close()
+    return 0

@@ -1,0 +1,83 @@
+"""Settings from the environment (names fixed by DESIGN.md); command-line flags may override them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Environment = Literal["local", "sandbox", "production"]
+
+SQUARE_HOSTS: dict[str, str] = {
+    "production": "https://connect.squareup.com",
+    "sandbox": "https://connect.squareupsandbox.com",
+}
+DEFAULT_SQUARE_VERSION = "2026-09-16"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A setting the user must fix; the message names the variable."""
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    access_token: str | None = field(default=None, repr=False)
+    environment: Environment = "local"
+    base_url: str | None = None
+    square_version: str = DEFAULT_SQUARE_VERSION
+    read_only: bool = False
+    sandbox_db: str | None = None
+    timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        token = env.get("SQUARE_ACCESS_TOKEN", "").strip() or None
+        raw_environment = env.get("SQUARE_ENVIRONMENT", "").strip().lower()
+        # Production is never a default: a token alone means Square's sandbox.
+        environment = raw_environment or ("sandbox" if token else "local")
+        if environment not in ("local", "sandbox", "production"):
+            raise ConfigError(f"SQUARE_ENVIRONMENT must be local, sandbox or production, got {raw_environment!r}")
+        base_url = env.get("SQUARE_BASE_URL", "").strip().rstrip("/") or None
+        if environment != "local" and not token:
+            raise ConfigError(f"SQUARE_ENVIRONMENT={environment} needs SQUARE_ACCESS_TOKEN")
+        timeout = env.get("SQUARE_TIMEOUT_SECONDS", "").strip()
+        try:
+            timeout_seconds = float(timeout) if timeout else 30.0
+        except ValueError:
+            raise ConfigError(f"SQUARE_TIMEOUT_SECONDS must be a number, got {timeout!r}") from None
+        return cls(
+            access_token=token,
+            environment=environment,  # type: ignore[arg-type]  # checked just above
+            base_url=base_url,
+            square_version=env.get("SQUARE_VERSION", "").strip() or DEFAULT_SQUARE_VERSION,
+            read_only=_flag(env, "SQUARE_READ_ONLY"),
+            sandbox_db=env.get("SQUARE_SANDBOX_DB", "").strip() or None,
+            timeout_seconds=timeout_seconds,
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+    @property
+    def uses_embedded_sandbox(self) -> bool:
+        """No Square host and no base URL to reach: serve the local sandbox in-process."""
+        return self.environment == "local" and self.base_url is None
+
+    @property
+    def resolved_base_url(self) -> str:
+        if self.base_url:
+            return self.base_url
+        return SQUARE_HOSTS.get(self.environment, "http://sandbox.local")

@@ -1,0 +1,119 @@
+"""validate -> route -> call -> trim -> result: one tool call, from arguments to CallToolResult."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+from jsonschema import Draft202012Validator
+from mcp.types import CallToolResult, TextContent
+
+from server.square_client import SquareClient, SquareResponse, expand_path
+from tools import TOOLS, ToolSpec
+from tools.errors import describe_errors, next_step
+
+_MAX_PROBLEMS = 10
+_MAX_MESSAGE = 240
+
+
+class ToolError(Exception):
+    """Something the model can act on; becomes a CallToolResult with is_error=True."""
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def error_result(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
+def success_result(data: dict[str, Any]) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=_compact(data))], structured_content=data)
+
+
+def _shorten(message: str) -> str:
+    # jsonschema quotes the offending value; a 1 MB string must not come back whole.
+    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 3] + "..."
+
+
+class Dispatcher:
+    def __init__(self, client: SquareClient, *, read_only: bool = False, tools: Iterable[ToolSpec] = TOOLS):
+        self._client = client
+        self.read_only = read_only
+        self._tools = {tool.name: tool for tool in tools}
+        # Compiled once: validation is on every call's path.
+        self._validators = {name: Draft202012Validator(tool.input_schema) for name, tool in self._tools.items()}
+
+    def listed_tools(self) -> list[ToolSpec]:
+        return [tool for tool in self._tools.values() if tool.read_only or not self.read_only]
+
+    async def call(self, name: str, arguments: Mapping[str, Any] | None) -> CallToolResult:
+        try:
+            tool, args = self._prepare(name, arguments)
+            response = await self._send(tool, args)
+            return success_result(tool.trim(response.body, args))
+        except ToolError as error:
+            return error_result(str(error))
+
+    def _prepare(self, name: str, arguments: Mapping[str, Any] | None) -> tuple[ToolSpec, dict[str, Any]]:
+        tool = self._tools.get(name)
+        if tool is None:
+            raise ToolError(f"Unknown tool {name!r}. Available: {', '.join(t.name for t in self.listed_tools())}")
+        if self.read_only and not tool.read_only:
+            raise ToolError(f"{name} changes data and this server runs with SQUARE_READ_ONLY=true; nothing was sent.")
+        args = dict(arguments or {})
+        problems = self.problems(tool, args)
+        if problems:
+            raise ToolError(f"Invalid arguments for {name}; nothing was sent to Square:\n- " + "\n- ".join(problems))
+        if tool.name == "create_customer" and "idempotency_key" not in args:
+            # One key per tool call, so a retry of this call can never create a second customer.
+            args["idempotency_key"] = str(uuid.uuid4())
+        return tool, args
+
+    def problems(self, tool: ToolSpec, args: Mapping[str, Any]) -> list[str]:
+        errors = sorted(self._validators[tool.name].iter_errors(args), key=lambda e: (e.json_path, e.message))
+        problems = [_shorten(f"{error.json_path}: {error.message}") for error in errors]
+        if not problems:  # the extra rules assume well-typed arguments
+            for check in tool.checks:
+                problems += check(args)
+        if len(problems) > _MAX_PROBLEMS:
+            problems = [*problems[:_MAX_PROBLEMS], f"... and {len(problems) - _MAX_PROBLEMS} more"]
+        return problems
+
+    async def _send(self, tool: ToolSpec, args: dict[str, Any]) -> SquareResponse:
+        path = expand_path(tool.path, {name: args[name] for name in tool.path_params})
+        query = {name: args[name] for name in tool.query_params if name in args}
+        body = None
+        if tool.has_body:
+            skip = {*tool.path_params, *tool.query_params, *tool.local_params}
+            body = {key: value for key, value in args.items() if key not in skip}
+        try:
+            response = await self._client.request(tool.method, path, query=query, body=body)
+        except httpx.TimeoutException:
+            raise ToolError("TIMEOUT: Square did not answer in time. Next step: retry the call.") from None
+        except httpx.TransportError as error:
+            raise ToolError(
+                f"NETWORK_ERROR: could not reach Square ({type(error).__name__}). Next step: retry the call."
+            ) from None
+        if response.status >= 400 or not isinstance(response.body, dict):
+            raise ToolError(square_error_text(response))
+        return response
+
+
+def square_error_text(response: SquareResponse) -> str:
+    """Square's error answer as the model reads it: code (field): detail. Next step: ..."""
+    body = response.body
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors and all(isinstance(e, Mapping) for e in errors):
+        text = describe_errors(errors)
+        codes = [str(e.get("code")) for e in errors]
+    else:
+        snippet = " ".join(response.text.split())[:200] or "empty body"
+        text = f"HTTP_{response.status}: Square answered without a JSON error ({snippet})"
+        codes = []
+    step = next_step(codes, response.status)
+    return f"{text}. Next step: {step}." if step else text

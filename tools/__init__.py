@@ -1,0 +1,44 @@
+"""WHAT is offered: the 14 Square Customers tools as data. Pure, no I/O, never imports httpx."""
+
+from __future__ import annotations
+
+from tools.card_group_tools import (
+    ADD_GROUP_TO_CUSTOMER,
+    CREATE_CUSTOMER_CARD,
+    DELETE_CUSTOMER_CARD,
+    REMOVE_GROUP_FROM_CUSTOMER,
+)
+from tools.customer_tools import (
+    BULK_CREATE_CUSTOMERS,
+    BULK_DELETE_CUSTOMERS,
+    BULK_RETRIEVE_CUSTOMERS,
+    BULK_UPDATE_CUSTOMERS,
+    CREATE_CUSTOMER,
+    DELETE_CUSTOMER,
+    LIST_CUSTOMERS,
+    RETRIEVE_CUSTOMER,
+    SEARCH_CUSTOMERS,
+    UPDATE_CUSTOMER,
+)
+from tools.spec import ToolSpec
+
+# In the order of Square's Customers API reference (and DESIGN.md's table).
+TOOLS: tuple[ToolSpec, ...] = (
+    LIST_CUSTOMERS,
+    CREATE_CUSTOMER,
+    BULK_CREATE_CUSTOMERS,
+    BULK_DELETE_CUSTOMERS,
+    BULK_RETRIEVE_CUSTOMERS,
+    BULK_UPDATE_CUSTOMERS,
+    SEARCH_CUSTOMERS,
+    DELETE_CUSTOMER,
+    RETRIEVE_CUSTOMER,
+    UPDATE_CUSTOMER,
+    CREATE_CUSTOMER_CARD,
+    DELETE_CUSTOMER_CARD,
+    REMOVE_GROUP_FROM_CUSTOMER,
+    ADD_GROUP_TO_CUSTOMER,
+)
+TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
+
+__all__ = ["TOOLS", "TOOLS_BY_NAME", "ToolSpec"]

@@ -1,0 +1,45 @@
+"""How Square's error objects read to a model: the code, the field, the detail, what to do next."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# What the agent can do about each error code it may meet on the Customers API.
+NEXT_STEP: dict[str, str] = {
+    "NOT_FOUND": "check the id; search_customers or list_customers finds customers",
+    "CUSTOMER_NOT_FOUND": "check the id; search_customers or list_customers finds customers",
+    "CONFLICT": "retrieve the customer for its current version and retry with it",
+    "VERSION_MISMATCH": "retrieve the customer for its current version and retry with it",
+    "IDEMPOTENCY_KEY_REUSED": "use a new idempotency_key for different data",
+    "UNAUTHORIZED": "check SQUARE_ACCESS_TOKEN and SQUARE_ENVIRONMENT",
+    "ACCESS_TOKEN_EXPIRED": "renew the access token",
+    "ACCESS_TOKEN_REVOKED": "issue a new access token",
+    "FORBIDDEN": "the token lacks permission for this operation",
+    "INSUFFICIENT_SCOPES": "grant the token CUSTOMERS_READ/CUSTOMERS_WRITE",
+    "RATE_LIMITED": "wait a few seconds and retry",
+    "INVALID_CURSOR": "start again without a cursor",
+    "CARD_DECLINED": "the card was declined; ask for another card",
+}
+_RETRY_LATER = "Square had a problem; retry the call later"
+
+
+def describe_error(error: Mapping[str, Any]) -> str:
+    code = str(error.get("code") or "ERROR")
+    field = error.get("field")
+    head = f"{code} ({field})" if field else code
+    detail = error.get("detail")
+    return f"{head}: {detail}" if detail else head
+
+
+def describe_errors(errors: Iterable[Mapping[str, Any]]) -> str:
+    return "; ".join(describe_error(error) for error in errors)
+
+
+def next_step(codes: Iterable[str], status: int) -> str | None:
+    for code in codes:
+        if code in NEXT_STEP:
+            return NEXT_STEP[code]
+    if status >= 500:
+        return _RETRY_LATER
+    return None

@@ -1,0 +1,130 @@
+"""Pydantic models of the trimmed results; their JSON Schema is each tool's outputSchema.
+
+Trimmed results never carry null, so optional fields render as their plain type (see
+OutputSchemaGenerator) rather than `anyOf [T, null]`. `extra="forbid"` makes every drift
+between a trim function and its model fail the schema checks in the tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Customer(_Out):
+    """A customer as the model sees it: identity, contact, membership and the version to write with."""
+
+    id: str
+    version: int
+    given_name: str | None = None
+    family_name: str | None = None
+    nickname: str | None = None
+    company_name: str | None = None
+    email_address: str | None = None
+    phone_number: str | None = None
+    address: str | None = Field(None, description="One line: street, city, region postal code, country.")
+    birthday: str | None = Field(None, description="YYYY-MM-DD, or MM-DD when Square has no year.")
+    reference_id: str | None = None
+    note: str | None = None
+    eu_vat: str | None = None
+    email_unsubscribed: bool | None = Field(None, description="Present (true) only if they opted out.")
+    creation_source: str | None = Field(None, description="Present only when not THIRD_PARTY.")
+    group_ids: list[str] | None = None
+    segment_ids: list[str] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class CustomerResult(_Out):
+    customer: Customer
+
+
+class CreatedCustomer(_Out):
+    customer: Customer
+    idempotency_key: str = Field(description="Repeat the call with this key to retry without a duplicate.")
+
+
+class CustomerPage(_Out):
+    customers: list[Customer]
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; absent at the end.")
+    count: int | None = Field(None, description="Total matches, when count was requested.")
+
+
+class BulkCustomers(_Out):
+    """Per-key outcome of a bulk create, update or retrieve."""
+
+    customers: dict[str, Customer] = Field(description="Succeeded entries by their key.")
+    errors: dict[str, str] | None = Field(None, description="Failed entries by their key: the reason.")
+    succeeded: int
+    failed: int
+
+
+class BulkDeleted(_Out):
+    deleted: list[str]
+    errors: dict[str, str] | None = None
+    succeeded: int
+    failed: int
+
+
+class Deleted(_Out):
+    deleted: bool
+    customer_id: str
+
+
+class Card(_Out):
+    id: str
+    card_brand: str | None = None
+    last_4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    cardholder_name: str | None = None
+    billing_address: str | None = None
+    card_type: str | None = None
+
+
+class CardResult(_Out):
+    card: Card
+
+
+class CardDeleted(_Out):
+    deleted: bool
+    customer_id: str
+    card_id: str
+
+
+class GroupMembership(_Out):
+    customer_id: str
+    group_id: str
+    member: bool = Field(description="Whether the customer is now in the group.")
+
+
+class OutputSchemaGenerator(GenerateJsonSchema):
+    """Renders `T | None = None` as plain T: trimmed output drops nulls instead of sending them."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False  # titles repeat the property names and cost tokens
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        # A None default says nothing to the model; omit it.
+        inner = self.generate_inner(schema["schema"])
+        if schema.get("default") is not None:
+            inner["default"] = schema["default"]
+        return inner
+
+
+def output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(schema_generator=OutputSchemaGenerator)
+    schema.pop("title", None)
+    for definition in schema.get("$defs", {}).values():
+        definition.pop("title", None)
+    return schema

@@ -1,0 +1,50 @@
+"""The ToolSpec record: everything about one tool, as data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+JSON = dict[str, Any]
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
+Trim = Callable[[JSON, Mapping[str, Any]], JSON]
+"""(Square's response body, the tool arguments) -> the trimmed result the model reads."""
+Check = Callable[[Mapping[str, Any]], list[str]]
+"""Rules JSON Schema cannot say; returns one message per problem, each starting with its JSON path."""
+
+_PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    title: str
+    description: str
+    method: HttpMethod
+    path: str
+    """Square's path template, e.g. /v2/customers/{customer_id}; placeholders are tool arguments."""
+    input_schema: JSON
+    output_model: type[BaseModel]
+    trim: Trim
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool = True
+    query_params: tuple[str, ...] = ()
+    """Arguments sent as query parameters; the rest (minus path and local arguments) form the JSON body."""
+    local_params: tuple[str, ...] = ()
+    """Arguments the server uses itself and never sends to Square."""
+    checks: tuple[Check, ...] = ()
+    deprecated: bool = False
+    path_params: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path_params", tuple(_PATH_PARAM.findall(self.path)))
+
+    @property
+    def has_body(self) -> bool:
+        return self.method in ("POST", "PUT")

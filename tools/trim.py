@@ -1,0 +1,143 @@
+"""Trimming projections: Square's JSON -> the compact result a language model reads.
+
+No nulls, no empty lists or objects, no defaults that say nothing (creation_source THIRD_PARTY,
+email_unsubscribed false); addresses become one line. `version` is always kept: the model
+needs it for its next update or delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tools.errors import describe_errors
+
+JSON = dict[str, Any]
+
+# Kept as Square names them, so the model can send them straight back in an update.
+_PLAIN_FIELDS = (
+    "given_name", "family_name", "nickname", "company_name", "email_address", "phone_number",
+    "reference_id", "note",
+)  # fmt: skip
+_ADDRESS_PARTS = (
+    "address_line_1", "address_line_2", "address_line_3", "sublocality", "sublocality_2",
+    "sublocality_3", "locality", "administrative_district_level_3", "administrative_district_level_2",
+)  # fmt: skip
+
+
+def one_line_address(address: Mapping[str, Any] | None) -> str | None:
+    if not address:
+        return None
+    parts = [str(address[key]) for key in _ADDRESS_PARTS if address.get(key)]
+    region = " ".join(
+        str(address[key]) for key in ("administrative_district_level_1", "postal_code") if address.get(key)
+    )
+    if region:
+        parts.append(region)
+    if address.get("country"):
+        parts.append(str(address["country"]))
+    return ", ".join(parts) or None
+
+
+def customer(raw: Mapping[str, Any]) -> JSON:
+    out: JSON = {"id": raw["id"], "version": raw.get("version", 0)}
+    for key in _PLAIN_FIELDS:
+        if raw.get(key):
+            out[key] = raw[key]
+    address = one_line_address(raw.get("address"))
+    if address:
+        out["address"] = address
+    birthday = raw.get("birthday")
+    if birthday:
+        out["birthday"] = birthday[5:] if birthday.startswith("0000-") else birthday
+    eu_vat = (raw.get("tax_ids") or {}).get("eu_vat")
+    if eu_vat:
+        out["eu_vat"] = eu_vat
+    if (raw.get("preferences") or {}).get("email_unsubscribed"):
+        out["email_unsubscribed"] = True
+    source = raw.get("creation_source")
+    if source and source != "THIRD_PARTY":
+        out["creation_source"] = source
+    for key in ("group_ids", "segment_ids"):
+        if raw.get(key):
+            out[key] = list(raw[key])
+    for key in ("created_at", "updated_at"):
+        if raw.get(key):
+            out[key] = raw[key]
+    return out
+
+
+def single_customer(body: JSON, args: Mapping[str, Any]) -> JSON:
+    return {"customer": customer(body["customer"])}
+
+
+def created_customer(body: JSON, args: Mapping[str, Any]) -> JSON:
+    return {"customer": customer(body["customer"]), "idempotency_key": args["idempotency_key"]}
+
+
+def customer_page(body: JSON, args: Mapping[str, Any]) -> JSON:
+    out: JSON = {"customers": [customer(c) for c in body.get("customers") or ()]}
+    if body.get("cursor"):
+        out["next_cursor"] = body["cursor"]
+    if body.get("count") is not None:
+        out["count"] = body["count"]
+    return out
+
+
+def _split_responses(body: JSON) -> tuple[dict[str, JSON], dict[str, str]]:
+    done: dict[str, JSON] = {}
+    failed: dict[str, str] = {}
+    for key, entry in (body.get("responses") or {}).items():
+        if entry.get("errors"):
+            failed[key] = describe_errors(entry["errors"])
+        else:
+            done[key] = entry
+    return done, failed
+
+
+def bulk_customers(body: JSON, args: Mapping[str, Any]) -> JSON:
+    done, failed = _split_responses(body)
+    out: JSON = {"customers": {key: customer(entry["customer"]) for key, entry in done.items()}}
+    if failed:
+        out["errors"] = failed
+    out["succeeded"], out["failed"] = len(done), len(failed)
+    return out
+
+
+def bulk_deleted(body: JSON, args: Mapping[str, Any]) -> JSON:
+    done, failed = _split_responses(body)
+    out: JSON = {"deleted": list(done)}
+    if failed:
+        out["errors"] = failed
+    out["succeeded"], out["failed"] = len(done), len(failed)
+    return out
+
+
+def deleted_customer(body: JSON, args: Mapping[str, Any]) -> JSON:
+    return {"deleted": True, "customer_id": args["customer_id"]}
+
+
+def card(body: JSON, args: Mapping[str, Any]) -> JSON:
+    raw = body["card"]
+    out: JSON = {"id": raw["id"]}
+    for key in ("card_brand", "last_4", "exp_month", "exp_year", "cardholder_name"):
+        if raw.get(key):
+            out[key] = raw[key]
+    address = one_line_address(raw.get("billing_address"))
+    if address:
+        out["billing_address"] = address
+    if raw.get("card_type") and raw["card_type"] != "UNKNOWN_CARD_TYPE":
+        out["card_type"] = raw["card_type"]
+    return {"card": out}
+
+
+def deleted_card(body: JSON, args: Mapping[str, Any]) -> JSON:
+    return {"deleted": True, "customer_id": args["customer_id"], "card_id": args["card_id"]}
+
+
+def group_added(body: JSON, args: Mapping[str, Any]) -> JSON:
+    return {"customer_id": args["customer_id"], "group_id": args["group_id"], "member": True}
+
+
+def group_removed(body: JSON, args: Mapping[str, Any]) -> JSON:
+    return {"customer_id": args["customer_id"], "group_id": args["group_id"], "member": False}
