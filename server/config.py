@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from server.retry import RetryPolicy
+
 Environment = Literal["local", "sandbox", "production"]
 
 SQUARE_HOSTS: dict[str, str] = {
@@ -31,6 +33,19 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum or value != value:  # NaN fails both comparisons
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     access_token: str | None = field(default=None, repr=False)
@@ -40,6 +55,7 @@ class Settings:
     read_only: bool = False
     sandbox_db: str | None = None
     timeout_seconds: float = 30.0
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,11 +69,10 @@ class Settings:
         base_url = env.get("SQUARE_BASE_URL", "").strip().rstrip("/") or None
         if environment != "local" and not token:
             raise ConfigError(f"SQUARE_ENVIRONMENT={environment} needs SQUARE_ACCESS_TOKEN")
-        timeout = env.get("SQUARE_TIMEOUT_SECONDS", "").strip()
-        try:
-            timeout_seconds = float(timeout) if timeout else 30.0
-        except ValueError:
-            raise ConfigError(f"SQUARE_TIMEOUT_SECONDS must be a number, got {timeout!r}") from None
+        retry_policy = RetryPolicy(
+            max_attempts=int(_number(env, "SQUARE_MAX_ATTEMPTS", RetryPolicy.max_attempts, minimum=1)),
+            deadline_seconds=_number(env, "SQUARE_RETRY_DEADLINE_SECONDS", RetryPolicy.deadline_seconds, minimum=0),
+        )
         return cls(
             access_token=token,
             environment=environment,  # type: ignore[arg-type]  # checked just above
@@ -65,7 +80,8 @@ class Settings:
             square_version=env.get("SQUARE_VERSION", "").strip() or DEFAULT_SQUARE_VERSION,
             read_only=_flag(env, "SQUARE_READ_ONLY"),
             sandbox_db=env.get("SQUARE_SANDBOX_DB", "").strip() or None,
-            timeout_seconds=timeout_seconds,
+            timeout_seconds=_number(env, "SQUARE_TIMEOUT_SECONDS", 30.0, minimum=0.001),
+            retry_policy=retry_policy,
         )
 
     def with_overrides(self, **changes: object) -> Settings:

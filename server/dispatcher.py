@@ -92,7 +92,7 @@ class Dispatcher:
             skip = {*tool.path_params, *tool.query_params, *tool.local_params}
             body = {key: value for key, value in args.items() if key not in skip}
         try:
-            response = await self._client.request(tool.method, path, query=query, body=body)
+            response = await self._client.request(tool.method, path, query=query, body=body, retry_safe=tool.retry_safe)
         except httpx.TimeoutException:
             raise ToolError("TIMEOUT: Square did not answer in time. Next step: retry the call.") from None
         except httpx.TransportError as error:
@@ -100,7 +100,11 @@ class Dispatcher:
                 f"NETWORK_ERROR: could not reach Square ({type(error).__name__}). Next step: retry the call."
             ) from None
         if response.status >= 400 or not isinstance(response.body, dict):
-            raise ToolError(square_error_text(response))
+            text = square_error_text(response)
+            if response.attempts > 1 and response.status == 409:
+                # The first attempt may have been applied and its answer lost.
+                text += " An earlier attempt of this call may already have been applied: retrieve to check."
+            raise ToolError(text)
         return response
 
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 import httpx
 
 from server import __version__
 from server.config import Settings
+from server.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
+
+log = logging.getLogger("square_customers_mcp.client")
 
 # Any bearer token opens the local sandbox, as any Square token opens Square's.
 LOCAL_TOKEN = "local-sandbox"  # noqa: S105 - not a secret, the sandbox accepts any token
@@ -23,16 +29,24 @@ class SquareResponse:
     """Parsed JSON, or None when Square sent no JSON."""
     text: str
     """The raw body, for errors that are not JSON."""
+    attempts: int = 1
 
 
 class SquareClient:
     """Builds Square requests (auth, Square-Version, JSON) and returns parsed responses.
 
     The transport is injected: httpx's default for Square, an ASGI transport for the in-process
-    sandbox, a MockTransport in tests. Connection errors and timeouts propagate as httpx errors.
+    sandbox, a MockTransport in tests. Requests marked retry_safe are retried on 429/5xx and on
+    connection errors and timeouts; the last failure propagates (an httpx error or the response).
     """
 
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.retry = retry or settings.retry_policy
         token = settings.access_token or LOCAL_TOKEN
         self._http = httpx.AsyncClient(
             base_url=settings.resolved_base_url,
@@ -53,23 +67,65 @@ class SquareClient:
         *,
         query: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        retry_safe: bool = False,
     ) -> SquareResponse:
-        response = await self._http.request(
-            method,
-            path,
-            params=_query_params(query),
-            content=None if body is None else json.dumps(body, separators=(",", ":")),
-            headers={"Content-Type": "application/json"} if body is not None else None,
-        )
-        text = response.text
-        try:
-            parsed = response.json() if text else None
-        except ValueError:
-            parsed = None
-        return SquareResponse(response.status_code, parsed, text)
+        """Send one request; when retry_safe, resend it until it succeeds or the policy gives up.
+
+        Only requests that cannot duplicate anything may be retry_safe: GET/PUT/DELETE, read-only
+        POSTs, and POSTs whose body carries idempotency keys.
+        """
+        # Encoded once: every attempt sends the very same bytes, idempotency key included.
+        content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        policy = self.retry if retry_safe else RetryPolicy(max_attempts=1)
+        deadline = time.monotonic() + policy.deadline_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            wait: float | None = None
+            try:
+                response = await self._http.request(
+                    method,
+                    path,
+                    params=_query_params(query),
+                    content=content,
+                    headers={"Content-Type": "application/json"} if content is not None else None,
+                )
+            except httpx.TransportError as error:  # includes timeouts
+                if not self._may_retry(policy, attempt, deadline, None):
+                    raise
+                reason = type(error).__name__
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return _parse(response, attempt)
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
+                if not self._may_retry(policy, attempt, deadline, wait):
+                    return _parse(response, attempt)
+                reason = f"HTTP {response.status_code}"
+            delay = wait if wait is not None else policy.backoff(attempt)
+            delay = min(delay, max(0.0, deadline - time.monotonic()))
+            log.warning(
+                "%s %s: %s; retry %d/%d in %.2fs", method, path, reason, attempt, policy.max_attempts - 1, delay
+            )
+            await anyio.sleep(delay)
+
+    @staticmethod
+    def _may_retry(policy: RetryPolicy, attempt: int, deadline: float, wait: float | None) -> bool:
+        if attempt >= policy.max_attempts:
+            return False
+        # A Retry-After that reaches past the deadline cannot be honoured: give up now.
+        return time.monotonic() + (wait or 0.0) < deadline
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _parse(response: httpx.Response, attempts: int) -> SquareResponse:
+    text = response.text
+    try:
+        parsed = response.json() if text else None
+    except ValueError:
+        parsed = None
+    return SquareResponse(response.status_code, parsed, text, attempts)
 
 
 def expand_path(template: str, values: dict[str, Any]) -> str:

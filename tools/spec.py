@@ -40,10 +40,17 @@ class ToolSpec:
     """Arguments the server uses itself and never sends to Square."""
     checks: tuple[Check, ...] = ()
     deprecated: bool = False
+    carries_idempotency_keys: bool = False
+    """The body holds idempotency keys, so resending it can never apply the write twice."""
     path_params: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path_params", tuple(_PATH_PARAM.findall(self.path)))
+
+    @property
+    def retry_safe(self) -> bool:
+        """Resending cannot duplicate anything: no POST, a read-only POST, or idempotency keys."""
+        return self.method != "POST" or self.read_only or self.carries_idempotency_keys
 
     @property
     def has_body(self) -> bool:

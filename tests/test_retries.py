@@ -1,0 +1,155 @@
+"""Retries towards Square: which requests, on what, how long, and that a retry never duplicates."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from server.config import Settings
+from server.dispatcher import Dispatcher
+from server.retry import RetryPolicy, retry_after_seconds
+from server.square_client import SquareClient
+
+pytestmark = pytest.mark.anyio
+FAST = RetryPolicy(max_attempts=4, deadline_seconds=5, base_delay=0.001, max_delay=0.01)
+CUSTOMER = {"customer": {"id": "C1", "version": 0, "given_name": "Ada"}}
+
+
+def scripted(*answers: httpx.Response | Exception) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    """A transport that plays the given answers in order, then repeats the last one."""
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        answer = answers[min(len(sent), len(answers)) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return httpx.MockTransport(handler), sent
+
+
+def dispatcher(transport: httpx.MockTransport, policy: RetryPolicy = FAST) -> Dispatcher:
+    settings = Settings(access_token="tok", environment="sandbox")
+    return Dispatcher(SquareClient(settings, transport=transport, retry=policy))
+
+
+def unavailable(status: int = 503, **headers: str) -> httpx.Response:
+    body = {"errors": [{"category": "API_ERROR", "code": "SERVICE_UNAVAILABLE", "detail": "busy"}]}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+async def test_retryable_status_then_success(status: int) -> None:
+    transport, sent = scripted(unavailable(status), httpx.Response(200, json=CUSTOMER))
+    result = await dispatcher(transport).call("retrieve_customer", {"customer_id": "C1"})
+    assert not result.is_error
+    assert len(sent) == 2
+
+
+@pytest.mark.parametrize(
+    "error", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped")]
+)
+async def test_connection_errors_and_timeouts_are_retried(error: Exception) -> None:
+    transport, sent = scripted(error, httpx.Response(200, json=CUSTOMER))
+    result = await dispatcher(transport).call("retrieve_customer", {"customer_id": "C1"})
+    assert not result.is_error
+    assert len(sent) == 2
+
+
+async def test_create_retries_resend_the_same_idempotency_key() -> None:
+    transport, sent = scripted(httpx.ReadTimeout("answer lost"), unavailable(), httpx.Response(200, json=CUSTOMER))
+    result = await dispatcher(transport).call("create_customer", {"given_name": "Ada"})
+    assert not result.is_error
+    keys = {json.loads(r.content)["idempotency_key"] for r in sent}
+    assert len(sent) == 3 and len(keys) == 1
+    assert result.structured_content is not None
+    assert result.structured_content["idempotency_key"] in keys
+
+
+@pytest.mark.parametrize("name", ["bulk_update_customers", "bulk_delete_customers", "create_customer_card"])
+async def test_posts_without_idempotency_keys_are_never_retried(name: str) -> None:
+    args = {
+        "bulk_update_customers": {"customers": {"C1": {"note": "x"}}},
+        "bulk_delete_customers": {"customer_ids": ["C1"]},
+        "create_customer_card": {"customer_id": "C1", "card_nonce": "cnon:card-nonce-ok"},
+    }[name]
+    transport, sent = scripted(unavailable())
+    result = await dispatcher(transport).call(name, args)
+    assert result.is_error and len(sent) == 1
+
+
+async def test_other_4xx_are_never_retried() -> None:
+    body = {"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "NOT_FOUND", "detail": "no"}]}
+    transport, sent = scripted(httpx.Response(404, json=body))
+    result = await dispatcher(transport).call("retrieve_customer", {"customer_id": "C1"})
+    assert result.is_error and len(sent) == 1
+
+
+async def test_attempts_are_bounded_and_the_last_error_is_reported() -> None:
+    transport, sent = scripted(unavailable())
+    result = await dispatcher(transport).call("retrieve_customer", {"customer_id": "C1"})
+    assert result.is_error and len(sent) == FAST.max_attempts
+    assert result.content[0].text.startswith("SERVICE_UNAVAILABLE")
+
+
+async def test_retry_after_is_honoured() -> None:
+    transport, sent = scripted(unavailable(429, **{"Retry-After": "0.3"}), httpx.Response(200, json=CUSTOMER))
+    started = time.monotonic()
+    result = await dispatcher(transport).call("retrieve_customer", {"customer_id": "C1"})
+    assert not result.is_error and len(sent) == 2
+    assert time.monotonic() - started >= 0.3
+
+
+async def test_retry_after_past_the_deadline_gives_up_at_once() -> None:
+    policy = RetryPolicy(max_attempts=5, deadline_seconds=1, base_delay=0.001)
+    transport, sent = scripted(unavailable(429, **{"Retry-After": "60"}))
+    started = time.monotonic()
+    result = await dispatcher(transport, policy).call("retrieve_customer", {"customer_id": "C1"})
+    assert result.is_error and len(sent) == 1
+    assert time.monotonic() - started < 0.5
+
+
+async def test_total_deadline_bounds_the_retries() -> None:
+    policy = RetryPolicy(max_attempts=100, deadline_seconds=0.3, base_delay=0.05, max_delay=0.05)
+    transport, sent = scripted(httpx.ConnectError("refused"))
+    started = time.monotonic()
+    result = await dispatcher(transport, policy).call("retrieve_customer", {"customer_id": "C1"})
+    elapsed = time.monotonic() - started
+    assert result.is_error and result.content[0].text.startswith("NETWORK_ERROR")
+    assert 0.25 <= elapsed < 1.0
+    assert 2 < len(sent) < 100
+
+
+async def test_conflict_after_a_lost_answer_says_the_write_may_have_landed() -> None:
+    conflict = {"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "CONFLICT", "field": "version"}]}
+    transport, _ = scripted(httpx.ReadTimeout("lost"), httpx.Response(409, json=conflict))
+    result = await dispatcher(transport).call("update_customer", {"customer_id": "C1", "note": "n", "version": 1})
+    text = result.content[0].text
+    assert result.is_error and text.startswith("CONFLICT (version)")
+    assert "retrieve the customer for its current version" in text
+    assert "may already have been applied" in text
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("2", 2.0), ("0", 0.0), ("-5", 0.0), ("soon", None), (None, None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)
+def test_retry_after_parsing(header: str | None, expected: float | None) -> None:
+    assert retry_after_seconds(header) == expected
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    policy = RetryPolicy(base_delay=1, max_delay=4)
+    for attempt in (1, 2, 3, 4, 5):
+        draws = [policy.backoff(attempt) for _ in range(200)]
+        assert all(0 <= d <= min(4, 2 ** (attempt - 1)) for d in draws)
+        assert max(draws) > min(4, 2 ** (attempt - 1)) / 2  # jitter spreads over the whole range
+
+
+def test_retry_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env({"SQUARE_MAX_ATTEMPTS": "2", "SQUARE_RETRY_DEADLINE_SECONDS": "7"})
+    assert (settings.retry_policy.max_attempts, settings.retry_policy.deadline_seconds) == (2, 7)
