@@ -25,6 +25,10 @@ environment variables:
   SQUARE_READ_ONLY      true: write tools are neither listed nor callable
   SQUARE_SANDBOX_DB     local sandbox database file (default: in the user data directory; :memory: allowed)
   SQUARE_TIMEOUT_SECONDS  per-request timeout towards Square (default 30)
+  SQUARE_MAX_ATTEMPTS   attempts per retry-safe request on 429/5xx/network errors (default 5)
+  SQUARE_RETRY_DEADLINE_SECONDS  total time a call may spend retrying (default 30)
+  SQUARE_MCP_HTTP_TOKEN  bearer token the HTTP transport requires (needed to bind a non-loopback address)
+  SQUARE_MCP_ALLOWED_HOSTS  extra Host values (host:port, comma-separated) the HTTP transport accepts
 
 stdout carries the MCP protocol on stdio; logs go to stderr and never contain the token.
 """
@@ -72,10 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         return _run_sandbox(args, settings)
     transport = getattr(args, "transport", "stdio")
-    if transport == "http" and not is_loopback(args.host) and not args.allow_remote:
+    if transport == "http" and not is_loopback(args.host) and not (settings.http_token or args.allow_remote):
         print(
-            f"square-customers-mcp: refusing to serve HTTP on non-loopback {args.host}; pass --allow-remote "
-            "only behind an authenticating proxy",
+            f"square-customers-mcp: refusing to serve HTTP on non-loopback {args.host} without "
+            "SQUARE_MCP_HTTP_TOKEN; set a token, or pass --allow-remote only behind an authenticating proxy",
             file=sys.stderr,
         )
         return 2
@@ -88,7 +92,7 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
     from server.app import build_server
     from server.backend import open_backend
     from server.dispatcher import Dispatcher
-    from server.transports import serve_http, serve_stdio
+    from server.transports import build_http_app, serve_http, serve_stdio
 
     async with open_backend(settings) as backend:
         dispatcher = Dispatcher(backend.client, read_only=settings.read_only)
@@ -106,7 +110,10 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
         if transport == "stdio":
             await serve_stdio(server)
         else:
-            await serve_http(server, args.host, args.port, args.log_level)
+            app = build_http_app(
+                server, args.host, args.port, token=settings.http_token, extra_hosts=settings.http_allowed_hosts
+            )
+            await serve_http(server, app, args.host, args.port, args.log_level)
 
 
 def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:

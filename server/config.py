@@ -56,6 +56,8 @@ class Settings:
     sandbox_db: str | None = None
     timeout_seconds: float = 30.0
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    http_token: str | None = field(default=None, repr=False)
+    http_allowed_hosts: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +84,8 @@ class Settings:
             sandbox_db=env.get("SQUARE_SANDBOX_DB", "").strip() or None,
             timeout_seconds=_number(env, "SQUARE_TIMEOUT_SECONDS", 30.0, minimum=0.001),
             retry_policy=retry_policy,
+            http_token=env.get("SQUARE_MCP_HTTP_TOKEN", "").strip() or None,
+            http_allowed_hosts=[h.strip() for h in env.get("SQUARE_MCP_ALLOWED_HOSTS", "").split(",") if h.strip()],
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -1,0 +1,123 @@
+"""Streamable HTTP: bearer token, DNS-rebinding checks, body limit, and the non-loopback refusal."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+import uvicorn
+
+from server.app import build_server
+from server.config import Settings
+from server.dispatcher import Dispatcher
+from server.square_client import SquareClient
+from server.transports import build_http_app
+
+pytestmark = pytest.mark.anyio
+TOKEN = "http-test-token-5f2c"
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+LIST_TOOLS = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def running(token: str | None) -> AsyncIterator[str]:
+    square = SquareClient(
+        Settings(access_token="tok", environment="sandbox"),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"customer": {"id": "C1", "version": 0}})),
+    )
+    port = free_port()
+    app = build_http_app(build_server(Dispatcher(square)), "127.0.0.1", port, token=token)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve)
+        while not server.started:
+            await anyio.sleep(0.01)
+        try:
+            yield f"http://127.0.0.1:{port}/mcp"
+        finally:
+            server.should_exit = True
+
+
+async def post(url: str, payload: object, **headers: str) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=10) as http:
+        return await http.post(url, json=payload, headers={**HEADERS, **headers})
+
+
+async def test_without_a_configured_token_loopback_answers() -> None:
+    async with running(None) as url:
+        response = await post(url, INITIALIZE)
+    assert response.status_code == 200
+    assert response.json()["result"]["serverInfo"]["name"] == "square-customers-mcp"
+
+
+async def test_missing_token_is_401_with_www_authenticate() -> None:
+    async with running(TOKEN) as url:
+        response = await post(url, INITIALIZE)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_wrong_token_is_401() -> None:
+    async with running(TOKEN) as url:
+        response = await post(url, INITIALIZE, Authorization="Bearer not-the-token")
+    assert response.status_code == 401
+    assert TOKEN not in response.text
+
+
+async def test_right_token_lists_tools() -> None:
+    async with running(TOKEN) as url:
+        await post(url, INITIALIZE, Authorization=f"Bearer {TOKEN}")
+        response = await post(url, LIST_TOOLS, Authorization=f"Bearer {TOKEN}")
+    assert response.status_code == 200
+    assert len(response.json()["result"]["tools"]) == 14
+
+
+async def test_foreign_origin_is_403() -> None:
+    async with running(None) as url:
+        response = await post(url, INITIALIZE, Origin="https://evil.example")
+    assert response.status_code == 403
+
+
+async def test_bad_host_is_421() -> None:
+    async with running(None) as url:
+        response = await post(url, INITIALIZE, Host="evil.example")
+    assert response.status_code == 421
+
+
+async def test_oversized_body_is_refused() -> None:
+    async with running(None) as url:
+        huge = {**LIST_TOOLS, "params": {"padding": "x" * (2 * 1024 * 1024)}}
+        response = await post(url, huge)
+    assert response.status_code == 413
+
+
+def test_non_loopback_bind_without_token_is_refused_at_start_up() -> None:
+    script = Path(sys.executable).with_name("square-customers-mcp")
+    proc = subprocess.run(
+        [str(script), "serve", "--transport", "http", "--host", "0.0.0.0", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 2
+    assert "SQUARE_MCP_HTTP_TOKEN" in proc.stderr
