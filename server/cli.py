@@ -12,6 +12,7 @@ import anyio
 
 from server import __version__
 from server.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings
+from server.logs import configure_logging
 from server.transports import is_loopback
 
 log = logging.getLogger("square_customers_mcp")
@@ -23,6 +24,7 @@ environment variables:
   SQUARE_BASE_URL       override the API base URL (e.g. a `sandbox` started by this command)
   SQUARE_VERSION        Square-Version header (default {DEFAULT_SQUARE_VERSION})
   SQUARE_READ_ONLY      true: write tools are neither listed nor callable
+  SQUARE_REDACT_PII     true: mask email and phone in tool results (a***@example.com, +1******4240)
   SQUARE_SANDBOX_DB     local sandbox database file (default: in the user data directory; :memory: allowed)
   SQUARE_TIMEOUT_SECONDS  per-request timeout towards Square (default 30)
   SQUARE_MAX_ATTEMPTS   attempts per retry-safe request on 429/5xx/network errors (default 5)
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--read-only", action="store_true", default=None, help="same as SQUARE_READ_ONLY=true")
+    parser.add_argument("--redact-pii", action="store_true", default=None, help="same as SQUARE_REDACT_PII=true")
     commands = parser.add_subparsers(dest="command")
 
     serve = commands.add_parser("serve", help="serve MCP over stdio (default) or streamable HTTP at /mcp")
@@ -65,14 +68,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
-        settings = Settings.from_env().with_overrides(read_only=args.read_only)
+        settings = Settings.from_env().with_overrides(read_only=args.read_only, redact_pii=args.redact_pii)
     except ConfigError as error:
         print(f"square-customers-mcp: {error}", file=sys.stderr)
         return 2
+    configure_logging(args.log_level, [settings.access_token, settings.http_token, getattr(args, "token", None)])
     if args.command == "sandbox":
         return _run_sandbox(args, settings)
     transport = getattr(args, "transport", "stdio")
@@ -95,7 +96,7 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
     from server.transports import build_http_app, serve_http, serve_stdio
 
     async with open_backend(settings) as backend:
-        dispatcher = Dispatcher(backend.client, read_only=settings.read_only)
+        dispatcher = Dispatcher(backend.client, read_only=settings.read_only, redact_pii=settings.redact_pii)
         server = build_server(dispatcher)
         where = "stdio" if transport == "stdio" else f"http://{args.host}:{args.port}/mcp"
         mode = ", read-only" if settings.read_only else ""

@@ -53,6 +53,7 @@ class Settings:
     base_url: str | None = None
     square_version: str = DEFAULT_SQUARE_VERSION
     read_only: bool = False
+    redact_pii: bool = False
     sandbox_db: str | None = None
     timeout_seconds: float = 30.0
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
@@ -81,6 +82,7 @@ class Settings:
             base_url=base_url,
             square_version=env.get("SQUARE_VERSION", "").strip() or DEFAULT_SQUARE_VERSION,
             read_only=_flag(env, "SQUARE_READ_ONLY"),
+            redact_pii=_flag(env, "SQUARE_REDACT_PII"),
             sandbox_db=env.get("SQUARE_SANDBOX_DB", "").strip() or None,
             timeout_seconds=_number(env, "SQUARE_TIMEOUT_SECONDS", 30.0, minimum=0.001),
             retry_policy=retry_policy,

@@ -14,6 +14,7 @@ from mcp.types import CallToolResult, TextContent
 from server.square_client import SquareClient, SquareResponse, expand_path
 from tools import TOOLS, ToolSpec
 from tools.errors import describe_errors, next_step
+from tools.redact import redact_pii
 
 _MAX_PROBLEMS = 10
 _MAX_MESSAGE = 240
@@ -41,9 +42,17 @@ def _shorten(message: str) -> str:
 
 
 class Dispatcher:
-    def __init__(self, client: SquareClient, *, read_only: bool = False, tools: Iterable[ToolSpec] = TOOLS):
+    def __init__(
+        self,
+        client: SquareClient,
+        *,
+        read_only: bool = False,
+        redact_pii: bool = False,
+        tools: Iterable[ToolSpec] = TOOLS,
+    ):
         self._client = client
         self.read_only = read_only
+        self.redact_pii = redact_pii
         self._tools = {tool.name: tool for tool in tools}
         # Compiled once: validation is on every call's path.
         self._validators = {name: Draft202012Validator(tool.input_schema) for name, tool in self._tools.items()}
@@ -55,7 +64,8 @@ class Dispatcher:
         try:
             tool, args = self._prepare(name, arguments)
             response = await self._send(tool, args)
-            return success_result(tool.trim(response.body, args))
+            result = tool.trim(response.body, args)
+            return success_result(redact_pii(result) if self.redact_pii else result)
         except ToolError as error:
             return error_result(str(error))
 

@@ -49,7 +49,7 @@ async def running(token: str | None) -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve)
-        while not server.started:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no start event
             await anyio.sleep(0.01)
         try:
             yield f"http://127.0.0.1:{port}/mcp"

@@ -1,0 +1,159 @@
+"""The access token never leaks; personal data is masked when SQUARE_REDACT_PII is on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from server.config import Settings
+from server.dispatcher import Dispatcher
+from server.logs import SecretFilter, configure_logging
+from server.retry import RetryPolicy
+from server.square_client import SquareClient
+from tools import TOOLS
+from tools.redact import mask_email, mask_phone, redact_pii
+
+FAKE_TOKEN = "EAAAl3akTestToken-0123456789-abcdef"
+VALID_ARGS: dict[str, dict[str, Any]] = {
+    "list_customers": {"limit": 5},
+    "create_customer": {"given_name": "Ada", "phone_number": "+1-212-555-4240"},
+    "bulk_create_customers": {"customers": {"k1": {"email_address": "ada@example.com"}}},
+    "bulk_delete_customers": {"customer_ids": ["C1"]},
+    "bulk_retrieve_customers": {"customer_ids": ["C1"]},
+    "bulk_update_customers": {"customers": {"C1": {"note": "n"}}},
+    "search_customers": {"query": {"filter": {"email_address": {"exact": "ada@example.com"}}}},
+    "delete_customer": {"customer_id": "C1", "version": 1},
+    "retrieve_customer": {"customer_id": "C1"},
+    "update_customer": {"customer_id": "C1", "note": None},
+    "create_customer_card": {"customer_id": "C1", "card_nonce": "cnon:card-nonce-ok"},
+    "delete_customer_card": {"customer_id": "C1", "card_id": "ccof:abc"},
+    "remove_group_from_customer": {"customer_id": "C1", "group_id": "G1"},
+    "add_group_to_customer": {"customer_id": "C1", "group_id": "G1"},
+}
+CUSTOMER = {"id": "C1", "version": 1, "email_address": "amelia@example.com", "phone_number": "+1-212-555-4240"}
+
+
+def test_every_tool_has_valid_sample_arguments() -> None:
+    assert set(VALID_ARGS) == {t.name for t in TOOLS}
+
+
+def square_answers(request: httpx.Request) -> httpx.Response:
+    """Square's answers, good and bad, each in the shape of its endpoint."""
+    path = request.url.path
+    if path.endswith("/cards"):
+        return httpx.Response(401, json={"errors": [{"category": "AUTHENTICATION_ERROR", "code": "UNAUTHORIZED"}]})
+    if "bulk" in path:
+        return httpx.Response(503, text="<html>upstream unavailable</html>")
+    if request.method == "GET" and path == "/v2/customers":
+        return httpx.Response(200, json={"customers": [CUSTOMER]})
+    if path == "/v2/customers/search":
+        raise httpx.ConnectError("connection refused")
+    if "/groups/" in path:
+        return httpx.Response(404, json={"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "NOT_FOUND"}]})
+    return httpx.Response(200, json={"customer": CUSTOMER})
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("redact", [False, True])
+async def test_token_appears_in_no_result_and_no_log(redact: bool, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.handler.addFilter(SecretFilter([FAKE_TOKEN]))
+    settings = Settings(access_token=FAKE_TOKEN, environment="sandbox")
+    policy = RetryPolicy(max_attempts=2, base_delay=0.001)
+    sent: list[httpx.Request] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return square_answers(request)
+
+    client = SquareClient(settings, transport=httpx.MockTransport(recording), retry=policy)
+    dispatcher = Dispatcher(client, redact_pii=redact)
+    texts: list[str] = []
+    for name, args in VALID_ARGS.items():
+        for call_args in (args, {**args, "unexpected": 1}):
+            result = await dispatcher.call(name, call_args)
+            texts += [block.text for block in result.content]
+            texts.append(repr(result))
+    texts.append(repr(settings))
+    await client.aclose()
+    everything = "\n".join(texts) + caplog.text
+    assert sent, "the calls reached the mock Square"
+    assert all(r.headers["Authorization"] == f"Bearer {FAKE_TOKEN}" for r in sent)
+    assert FAKE_TOKEN not in everything
+    assert "Traceback" not in "\n".join(texts)
+
+
+def test_secret_filter_scrubs_messages_arguments_and_tracebacks() -> None:
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "token is %s", (FAKE_TOKEN,), None)
+    try:
+        raise RuntimeError(f"failed with {FAKE_TOKEN}")
+    except RuntimeError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    assert SecretFilter([FAKE_TOKEN]).filter(record)
+    assert record.getMessage() == "token is ***"
+    assert FAKE_TOKEN not in (record.exc_text or "")
+    assert "RuntimeError" in (record.exc_text or "")
+
+
+def test_configure_logging_installs_the_filter_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("INFO", [FAKE_TOKEN, None])
+        logging.getLogger("square_customers_mcp").info("Authorization: Bearer %s", FAKE_TOKEN)
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "Bearer ***" in captured.err and FAKE_TOKEN not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("email", "masked"), [("amelia@example.com", "a***@example.com"), ("x@y.z", "x***@y.z"), ("nope", "***")]
+)
+def test_mask_email(email: str, masked: str) -> None:
+    assert mask_email(email) == masked
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [("+1-212-555-4240", "+1******4240"), ("(206) 222-3333", "2*****3333"), ("+12", "+**")],
+)
+def test_mask_phone(phone: str, masked: str) -> None:
+    assert mask_phone(phone) == masked
+
+
+@pytest.mark.anyio
+async def test_redact_pii_mode_masks_results_but_not_what_is_sent() -> None:
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"customers": [CUSTOMER], "cursor": "n"})
+
+    client = SquareClient(Settings(access_token="t", environment="sandbox"), transport=httpx.MockTransport(answer))
+    result = await Dispatcher(client, redact_pii=True).call(
+        "search_customers", {"query": {"filter": {"email_address": {"exact": "amelia@example.com"}}}}
+    )
+    assert result.structured_content == {
+        "customers": [{"id": "C1", "version": 1, "email_address": "a***@example.com", "phone_number": "+1******4240"}],
+        "next_cursor": "n",
+    }
+    assert "amelia@example.com" not in result.content[0].text
+    assert b"amelia@example.com" in sent[0].content
+
+
+def test_redact_pii_walks_nested_results() -> None:
+    bulk = {"customers": {"k": {"id": "C", "version": 0, "email_address": "bo@x.io"}}, "succeeded": 1, "failed": 0}
+    assert redact_pii(bulk)["customers"]["k"]["email_address"] == "b***@x.io"
+
+
+def test_settings_repr_hides_tokens() -> None:
+    settings = Settings.from_env({"SQUARE_ACCESS_TOKEN": FAKE_TOKEN, "SQUARE_MCP_HTTP_TOKEN": "h-secret-1"})
+    assert FAKE_TOKEN not in repr(settings) and "h-secret-1" not in repr(settings)
