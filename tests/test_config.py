@@ -1,0 +1,57 @@
+"""Settings from the environment: defaults, the production rule, and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.config import ConfigError, Settings
+
+
+def test_no_token_means_the_local_sandbox() -> None:
+    settings = Settings.from_env({})
+    assert settings.environment == "local"
+    assert settings.uses_embedded_sandbox
+    assert settings.square_version == "2026-09-16"
+    assert not settings.read_only
+
+
+def test_a_token_alone_means_square_sandbox_never_production() -> None:
+    settings = Settings.from_env({"SQUARE_ACCESS_TOKEN": "t"})
+    assert settings.environment == "sandbox"
+    assert settings.resolved_base_url == "https://connect.squareupsandbox.com"
+
+
+def test_production_is_an_explicit_choice() -> None:
+    settings = Settings.from_env({"SQUARE_ACCESS_TOKEN": "t", "SQUARE_ENVIRONMENT": "Production"})
+    assert settings.resolved_base_url == "https://connect.squareup.com"
+
+
+def test_base_url_overrides_and_leaves_the_embedded_sandbox() -> None:
+    settings = Settings.from_env({"SQUARE_BASE_URL": "http://127.0.0.1:8765/"})
+    assert settings.resolved_base_url == "http://127.0.0.1:8765"
+    assert not settings.uses_embedded_sandbox
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SQUARE_ENVIRONMENT": "staging"}, "SQUARE_ENVIRONMENT must be local, sandbox or production"),
+        ({"SQUARE_ENVIRONMENT": "production"}, "needs SQUARE_ACCESS_TOKEN"),
+        ({"SQUARE_READ_ONLY": "maybe"}, "SQUARE_READ_ONLY must be true or false"),
+        ({"SQUARE_TIMEOUT_SECONDS": "soon"}, "SQUARE_TIMEOUT_SECONDS must be a number"),
+        ({"SQUARE_MAX_ATTEMPTS": "0"}, "SQUARE_MAX_ATTEMPTS must be at least 1"),
+    ],
+)
+def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "TRUE", "yes", "on"])
+def test_read_only_flag_spellings(raw: str) -> None:
+    assert Settings.from_env({"SQUARE_READ_ONLY": raw}).read_only
+
+
+def test_overrides_ignore_unset_flags() -> None:
+    settings = Settings.from_env({"SQUARE_READ_ONLY": "true"}).with_overrides(read_only=None)
+    assert settings.read_only
