@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from tools.outputs import Customer
+
 JSON = dict[str, Any]
 
 # Square's ids: customers and groups are 26 upper-case letters and digits, segment ids carry a
@@ -170,3 +172,13 @@ CUSTOMER_FILTER = obj(
 CUSTOMER_QUERY = obj(
     {"filter": CUSTOMER_FILTER, "sort": obj({"field": SORT_FIELD, "order": SORT_ORDER})},
 )
+
+# The trimmed customer's fields, for the `fields` projection; id and version are always kept.
+CUSTOMER_OUTPUT_FIELDS = [name for name in Customer.model_fields if name not in ("id", "version")]
+FIELDS = {
+    "type": "array",
+    "items": {"type": "string", "enum": CUSTOMER_OUTPUT_FIELDS},
+    "minItems": 1,
+    "uniqueItems": True,
+    "description": "Return only these customer fields (id and version always); saves tokens.",
+}

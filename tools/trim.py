@@ -67,8 +67,18 @@ def customer(raw: Mapping[str, Any]) -> JSON:
     return out
 
 
+def _projected(raw: Mapping[str, Any], args: Mapping[str, Any]) -> JSON:
+    """The trimmed customer, cut down to args["fields"] (plus id and version) when given."""
+    out = customer(raw)
+    wanted = args.get("fields")
+    if wanted:
+        keep = {"id", "version", *wanted}
+        out = {key: value for key, value in out.items() if key in keep}
+    return out
+
+
 def single_customer(body: JSON, args: Mapping[str, Any]) -> JSON:
-    return {"customer": customer(body["customer"])}
+    return {"customer": _projected(body["customer"], args)}
 
 
 def created_customer(body: JSON, args: Mapping[str, Any]) -> JSON:
@@ -76,7 +86,7 @@ def created_customer(body: JSON, args: Mapping[str, Any]) -> JSON:
 
 
 def customer_page(body: JSON, args: Mapping[str, Any]) -> JSON:
-    out: JSON = {"customers": [customer(c) for c in body.get("customers") or ()]}
+    out: JSON = {"customers": [_projected(c, args) for c in body.get("customers") or ()]}
     if body.get("cursor"):
         out["next_cursor"] = body["cursor"]
     if body.get("count") is not None:
@@ -97,7 +107,7 @@ def _split_responses(body: JSON) -> tuple[dict[str, JSON], dict[str, str]]:
 
 def bulk_customers(body: JSON, args: Mapping[str, Any]) -> JSON:
     done, failed = _split_responses(body)
-    out: JSON = {"customers": {key: customer(entry["customer"]) for key, entry in done.items()}}
+    out: JSON = {"customers": {key: _projected(entry["customer"], args) for key, entry in done.items()}}
     if failed:
         out["errors"] = failed
     out["succeeded"], out["failed"] = len(done), len(failed)
