@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from starlette.types import ASGIApp
 
 from server.config import Settings
 from server.square_client import SquareClient
@@ -17,6 +18,18 @@ class Backend:
     client: SquareClient
     description: str
     """For the start-up line: which backend and where; never the token."""
+
+
+class SandboxTransport(httpx.ASGITransport):
+    """The in-process sandbox, where a connection the sandbox drops surfaces as it would over TCP."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        from server.sandbox.faults import DroppedConnection
+
+        try:
+            return await super().handle_async_request(request)
+        except DroppedConnection as error:
+            raise httpx.RemoteProtocolError(str(error), request=request) from None
 
 
 @asynccontextmanager
@@ -34,12 +47,18 @@ async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
 
     # Imported here so that a server talking to Square never loads the sandbox.
     from server.sandbox import create_app, default_db_path
+    from server.sandbox.faults import FaultInjector, FaultSpec
 
     db_path = settings.sandbox_db or default_db_path()
     app = create_app(db_path)
-    client = SquareClient(settings, transport=httpx.ASGITransport(app=app))
+    served: ASGIApp = app
+    faults = ""
+    if settings.sandbox_faults:
+        served = FaultInjector(app, FaultSpec.parse(settings.sandbox_faults))
+        faults = f", injecting faults {settings.sandbox_faults}"
+    client = SquareClient(settings, transport=SandboxTransport(app=served))
     try:
-        yield Backend(client, f"local sandbox (in-process, no network), data in {db_path}")
+        yield Backend(client, f"local sandbox (in-process, no network{faults}), data in {db_path}")
     finally:
         await client.aclose()
         app.state.store.close()

@@ -25,6 +25,7 @@ environment variables:
   SQUARE_VERSION        Square-Version header (default {DEFAULT_SQUARE_VERSION})
   SQUARE_READ_ONLY      true: write tools are neither listed nor callable
   SQUARE_REDACT_PII     true: mask email and phone in tool results (a***@example.com, +1******4240)
+  SQUARE_SANDBOX_FAULTS inject faults into the in-process sandbox (same SPEC as `sandbox --faults`)
   SQUARE_SANDBOX_DB     local sandbox database file (default: in the user data directory; :memory: allowed)
   SQUARE_TIMEOUT_SECONDS  per-request timeout towards Square (default 30)
   SQUARE_MAX_ATTEMPTS   attempts per retry-safe request on 429/5xx/network errors (default 5)
@@ -63,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--db", help="database file (default: SQUARE_SANDBOX_DB or the user data directory)")
     sandbox.add_argument("--seed", type=int, default=0, help="fill N deterministic customers into an empty store")
     sandbox.add_argument("--token", help="accept only this bearer token (default: any token)")
+    sandbox.add_argument(
+        "--faults",
+        help="inject faults, e.g. 429=0.1,503=0.05,drop_after=0.05,latency=0.1,latency_ms=20 "
+        "(see server/sandbox/faults.py)",
+    )
     return parser
 
 
@@ -121,18 +127,27 @@ def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from server.sandbox import create_app, default_db_path
+    from server.sandbox.faults import FaultInjector, FaultSpec, FaultSpecError
 
     db_path = args.db or settings.sandbox_db or default_db_path()
+    faults = args.faults or settings.sandbox_faults
+    try:
+        spec = FaultSpec.parse(faults) if faults else None
+    except FaultSpecError as error:
+        print(f"square-customers-mcp: --faults: {error}", file=sys.stderr)
+        return 2
     app = create_app(db_path, token=args.token, seed=args.seed)
     log.info(
-        "local Square Customers API at http://%s:%d/v2/customers (any bearer token%s); data in %s",
+        "local Square Customers API at http://%s:%d/v2/customers (%s%s); data in %s",
         args.host,
         args.port,
-        " matching --token" if args.token else "",
+        "bearer token must match --token" if args.token else "any bearer token",
+        f", injecting faults {faults}" if faults else "",
         db_path,
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
+        served = FaultInjector(app, spec) if spec else app
+        uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level.lower())
     finally:
         app.state.store.close()
     return 0

@@ -55,6 +55,7 @@ class Settings:
     read_only: bool = False
     redact_pii: bool = False
     sandbox_db: str | None = None
+    sandbox_faults: str | None = None
     timeout_seconds: float = 30.0
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
     http_token: str | None = field(default=None, repr=False)
@@ -76,6 +77,14 @@ class Settings:
             max_attempts=int(_number(env, "SQUARE_MAX_ATTEMPTS", RetryPolicy.max_attempts, minimum=1)),
             deadline_seconds=_number(env, "SQUARE_RETRY_DEADLINE_SECONDS", RetryPolicy.deadline_seconds, minimum=0),
         )
+        faults = env.get("SQUARE_SANDBOX_FAULTS", "").strip() or None
+        if faults:
+            from server.sandbox.faults import FaultSpec, FaultSpecError
+
+            try:
+                FaultSpec.parse(faults)
+            except FaultSpecError as error:
+                raise ConfigError(f"SQUARE_SANDBOX_FAULTS: {error}") from None
         return cls(
             access_token=token,
             environment=environment,  # type: ignore[arg-type]  # checked just above
@@ -84,6 +93,7 @@ class Settings:
             read_only=_flag(env, "SQUARE_READ_ONLY"),
             redact_pii=_flag(env, "SQUARE_REDACT_PII"),
             sandbox_db=env.get("SQUARE_SANDBOX_DB", "").strip() or None,
+            sandbox_faults=faults,
             timeout_seconds=_number(env, "SQUARE_TIMEOUT_SECONDS", 30.0, minimum=0.001),
             retry_policy=retry_policy,
             http_token=env.get("SQUARE_MCP_HTTP_TOKEN", "").strip() or None,

@@ -1,0 +1,119 @@
+"""Under injected faults (rate limits, 5xx, latency, dropped connections before and after the write),
+create_customer through MCP loses nothing and duplicates nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import anyio
+import httpx
+import pytest
+from mcp import Client
+
+from server.app import build_server
+from server.backend import SandboxTransport
+from server.config import ConfigError, Settings
+from server.dispatcher import Dispatcher
+from server.retry import RetryPolicy
+from server.sandbox import create_app
+from server.sandbox.faults import FaultInjector, FaultSpec, FaultSpecError
+from server.square_client import SquareClient
+
+pytestmark = pytest.mark.anyio
+CALLS = 500
+# 30% of requests fail, 6% in each way, and 10% are slowed down.
+SPEC = "429=0.06,500=0.06,503=0.06,drop_before=0.06,drop_after=0.06,latency=0.1,latency_ms=5,retry_after=0,seed=7"
+
+
+async def _all_customers(app: httpx.ASGITransport) -> list[dict[str, object]]:
+    customers: list[dict[str, object]] = []
+    async with httpx.AsyncClient(transport=app, base_url="http://s", headers={"Authorization": "Bearer t"}) as http:
+        cursor = None
+        while True:
+            params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            body = (await http.get("/v2/customers", params=params)).json()
+            customers += body.get("customers", [])
+            cursor = body.get("cursor")
+            if not cursor:
+                return customers
+
+
+async def test_500_creates_under_30_percent_faults_make_exactly_500_customers() -> None:
+    app = create_app(":memory:")
+    injector = FaultInjector(app, FaultSpec.parse(SPEC))
+    policy = RetryPolicy(max_attempts=15, deadline_seconds=30, base_delay=0.001, max_delay=0.01)
+    square = SquareClient(Settings(), transport=SandboxTransport(app=injector), retry=policy)
+    server = build_server(Dispatcher(square))
+    outcomes: list[bool] = []
+    started = time.monotonic()
+    async with Client(server, raise_exceptions=True) as client:
+        limiter = anyio.CapacityLimiter(10)
+
+        async def create(i: int) -> None:
+            async with limiter:
+                result = await client.call_tool("create_customer", {"given_name": f"Fault{i:04d}"})
+            if result.is_error:  # allowed only as a clear error after the deadline
+                assert result.content[0].text.split(":")[0] in {"NETWORK_ERROR", "RATE_LIMITED", "SERVICE_UNAVAILABLE"}
+            outcomes.append(not result.is_error)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(CALLS):
+                tg.start_soon(create, i)
+    elapsed = time.monotonic() - started
+    customers = await _all_customers(httpx.ASGITransport(app=app))
+    names = [c["given_name"] for c in customers]
+    counts = injector.counts
+    injected = sum(counts[k] for k in ("429", "500", "503", "drop_before", "drop_after"))
+    report = {
+        "calls": CALLS,
+        "succeeded": sum(outcomes),
+        "requests": counts["requests"],
+        "faults_injected": injected,
+        "by_kind": {k: counts[k] for k in ("429", "500", "503", "drop_before", "drop_after", "latency")},
+        "retries": counts["requests"] - CALLS,
+        "customers_created": len(customers),
+        "duplicates": len(names) - len(set(names)),
+        "seconds": round(elapsed, 2),
+    }
+    print("\nfault injection:", json.dumps(report))
+    app.state.store.close()
+    assert all(outcomes), "with 15 attempts per call every call must get through"
+    assert len(customers) == CALLS
+    assert sorted(names) == sorted(f"Fault{i:04d}" for i in range(CALLS))
+    assert counts["drop_after"] > 0 and counts["drop_before"] > 0 and counts["429"] > 0
+    assert 0.2 < injected / counts["requests"] < 0.4
+
+
+async def test_without_idempotency_keys_a_lost_answer_would_duplicate() -> None:
+    """The control experiment: the same fault, resent by hand without a key, makes two customers."""
+    app = create_app(":memory:")
+    injector = FaultInjector(app, FaultSpec.parse("drop_after=1"))
+    async with httpx.AsyncClient(transport=SandboxTransport(app=injector), base_url="http://s") as http:
+        for _ in range(2):
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.post("/v2/customers", json={"given_name": "Twice"}, headers={"Authorization": "Bearer t"})
+    assert [c["given_name"] for c in await _all_customers(httpx.ASGITransport(app=app))] == ["Twice", "Twice"]
+    app.state.store.close()
+
+
+async def test_in_process_sandbox_takes_faults_from_the_environment() -> None:
+    from server.backend import open_backend
+
+    settings = Settings.from_env({"SQUARE_SANDBOX_DB": ":memory:", "SQUARE_SANDBOX_FAULTS": "503=1"})
+    settings = settings.with_overrides(retry_policy=RetryPolicy(max_attempts=2, base_delay=0.001))
+    async with open_backend(settings) as backend:
+        result = await Dispatcher(backend.client).call("list_customers", {})
+    assert "injecting faults 503=1" in backend.description
+    assert result.is_error and result.content[0].text.startswith("SERVICE_UNAVAILABLE")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("429=2", "probability"), ("teapot=0.1", "unknown fault setting"), ("500=0.7,503=0.7", "more than 1")],
+)
+def test_bad_fault_specs_are_refused_clearly(spec: str, message: str) -> None:
+    with pytest.raises(FaultSpecError, match=message):
+        FaultSpec.parse(spec)
+    with pytest.raises(ConfigError, match="SQUARE_SANDBOX_FAULTS"):
+        Settings.from_env({"SQUARE_SANDBOX_FAULTS": spec})
