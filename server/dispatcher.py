@@ -64,7 +64,14 @@ class Dispatcher:
         try:
             tool, args = self._prepare(name, arguments)
             response = await self._send(tool, args)
-            result = tool.trim(response.body, args)
+            try:
+                result = tool.trim(response.body, args)
+            except (KeyError, TypeError, AttributeError) as error:
+                # Square said 200 but not in the documented shape; say so rather than crash.
+                raise ToolError(
+                    f"UNEXPECTED_RESPONSE: Square answered {name} without the documented fields "
+                    f"({type(error).__name__}: {str(error)[:80]}). Next step: retry, or check SQUARE_BASE_URL."
+                ) from None
             return success_result(redact_pii(result) if self.redact_pii else result)
         except ToolError as error:
             return error_result(str(error))
