@@ -14,6 +14,7 @@ from mcp.types import CallToolResult, TextContent
 from server.square_client import SquareClient, SquareResponse, expand_path
 from tools import TOOLS, ToolSpec
 from tools.errors import describe_errors, next_step
+from tools.formats import FORMAT_CHECKER
 from tools.redact import redact_pii
 
 _MAX_PROBLEMS = 10
@@ -55,7 +56,10 @@ class Dispatcher:
         self.redact_pii = redact_pii
         self._tools = {tool.name: tool for tool in tools}
         # Compiled once: validation is on every call's path.
-        self._validators = {name: Draft202012Validator(tool.input_schema) for name, tool in self._tools.items()}
+        self._validators = {
+            name: Draft202012Validator(tool.input_schema, format_checker=FORMAT_CHECKER)
+            for name, tool in self._tools.items()
+        }
 
     def listed_tools(self) -> list[ToolSpec]:
         return [tool for tool in self._tools.values() if tool.read_only or not self.read_only]

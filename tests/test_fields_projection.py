@@ -45,7 +45,7 @@ def dispatcher(sent: list[httpx.Request]) -> Dispatcher:
         ("list_customers", {}, lambda r: r["customers"][0]),
         ("search_customers", {}, lambda r: r["customers"][0]),
         ("retrieve_customer", {"customer_id": "C1"}, lambda r: r["customer"]),
-        ("bulk_retrieve_customers", {"customer_ids": ["C1"]}, lambda r: r["customers"]["C1"]),
+        ("bulk_retrieve_customers", {"customer_ids": ["C1"]}, lambda r: r["customers"][0]),
     ],
 )
 async def test_fields_keep_only_what_was_asked(name: str, args: dict[str, object], pick: object) -> None:
@@ -66,6 +66,15 @@ async def test_without_fields_everything_trimmed_comes_back() -> None:
         "id", "version", "given_name", "family_name", "email_address", "phone_number", "note", "group_ids",
         "created_at",
     }  # fmt: skip
+
+
+async def test_lists_default_to_a_summary_and_fields_can_ask_for_more() -> None:
+    page = await dispatcher([]).call("list_customers", {})
+    assert page.structured_content is not None
+    assert "created_at" not in page.structured_content["customers"][0]
+    asked = await dispatcher([]).call("list_customers", {"fields": ["created_at"]})
+    assert asked.structured_content is not None
+    assert asked.structured_content["customers"][0] == {"id": "C1", "version": 4, "created_at": "2026-01-01T00:00:00Z"}
 
 
 async def test_unknown_field_names_are_refused() -> None:

@@ -13,6 +13,7 @@ from tools.schemas import (
     FIELDS,
     LIMIT,
     NULLABLE_CUSTOMER_FIELDS,
+    SEARCH_DEFS,
     SORT_FIELD,
     SORT_ORDER,
     VERSION,
@@ -24,7 +25,7 @@ from tools.spec import ToolSpec
 _CREATE_FIELDS = {
     **CUSTOMER_FIELDS,
     "idempotency_key": string(
-        "Makes retries safe: the same key and data never create a second customer. Generated if omitted.",
+        "Same key and data never create twice; generated if omitted.",
         minLength=1,
         maxLength=128,
     ),
@@ -36,8 +37,8 @@ LIST_CUSTOMERS = ToolSpec(
     name="list_customers",
     title="List customers",
     description=(
-        "Page through all customer profiles, sorted by name or creation time. "
-        "Returns up to `limit` customers and a next_cursor while more remain; use search_customers to filter."
+        "Page through all customers, sorted by name or creation time; search_customers filters. "
+        "Returns customers and a next_cursor while more remain."
     ),
     method="GET",
     path="/v2/customers",
@@ -64,8 +65,8 @@ CREATE_CUSTOMER = ToolSpec(
     name="create_customer",
     title="Create customer",
     description=(
-        "Create one customer profile; needs at least a name, company, email or phone. "
-        "Returns the new customer and the idempotency_key to repeat the call safely."
+        "Create one customer; needs a name, company, email or phone. "
+        "Returns the customer and the idempotency_key that makes a retry safe."
     ),
     method="POST",
     path="/v2/customers",
@@ -101,8 +102,8 @@ BULK_CREATE_CUSTOMERS = ToolSpec(
         },
         required=["customers"],
     ),
-    output_model=outputs.BulkCustomers,
-    trim=trim.bulk_customers,
+    output_model=outputs.BulkCreated,
+    trim=trim.bulk_created,
     checks=(checks.bulk_create_entries,),
     carries_idempotency_keys=True,
     read_only=False,
@@ -143,8 +144,8 @@ BULK_UPDATE_CUSTOMERS = ToolSpec(
     name="bulk_update_customers",
     title="Update customers in bulk",
     description=(
-        "Change fields of 1-100 customers in one call; `customers` maps each customer id to the fields to set "
-        "(null clears a field) and ideally its version. Returns the updated customers and per-id errors."
+        "Change 1-100 customers in one call; `customers` maps each id to the fields to set (null clears) "
+        "and its version. Returns the updated customers and per-id errors."
     ),
     method="POST",
     path="/v2/customers/bulk-update",
@@ -173,13 +174,16 @@ SEARCH_CUSTOMERS = ToolSpec(
     name="search_customers",
     title="Search customers",
     description=(
-        "Find customers by email, phone or reference id (exact or fuzzy), group, creation source or time range. "
-        "Returns matching customers and a next_cursor while more remain."
+        "Find customers by email, phone or reference id (exact or fuzzy), group, source or time range. "
+        "Returns matches and a next_cursor while more remain."
     ),
     method="POST",
     path="/v2/customers/search",
     local_params=("fields",),
-    input_schema=obj({"query": CUSTOMER_QUERY, "limit": LIMIT, "cursor": CURSOR, "count": COUNT, "fields": FIELDS}),
+    input_schema=obj(
+        {"query": CUSTOMER_QUERY, "limit": LIMIT, "cursor": CURSOR, "count": COUNT, "fields": FIELDS},
+        defs=SEARCH_DEFS,
+    ),
     output_model=outputs.CustomerPage,
     trim=trim.customer_page,
     read_only=True,
@@ -191,7 +195,7 @@ DELETE_CUSTOMER = ToolSpec(
     name="delete_customer",
     title="Delete customer",
     description=(
-        "Permanently delete one customer and unlink its cards; pass version to refuse if it changed meanwhile. "
+        "Permanently delete one customer (its cards are unlinked); pass version to refuse if it changed. "
         "Returns the deleted id."
     ),
     method="DELETE",
@@ -225,7 +229,7 @@ UPDATE_CUSTOMER = ToolSpec(
     title="Update customer",
     description=(
         "Change only the fields you pass on one customer; null clears a field. Pass version to refuse if it "
-        "changed meanwhile. Returns the updated customer with its new version."
+        "changed. Returns the customer with its new version."
     ),
     method="PUT",
     path="/v2/customers/{customer_id}",

@@ -57,11 +57,20 @@ class CustomerPage(_Out):
     count: int | None = Field(None, description="Total matches, when count was requested.")
 
 
-class BulkCustomers(_Out):
-    """Per-key outcome of a bulk create, update or retrieve."""
+class BulkCreated(_Out):
+    """Per-key outcome of a bulk create."""
 
-    customers: dict[str, Customer] = Field(description="Succeeded entries by their key.")
-    errors: dict[str, str] | None = Field(None, description="Failed entries by their key: the reason.")
+    customers: dict[str, Customer] = Field(description="Created customers by their idempotency key.")
+    errors: dict[str, str] | None = Field(None, description="Failed keys: the reason.")
+    succeeded: int
+    failed: int
+
+
+class BulkCustomers(_Out):
+    """Per-id outcome of a bulk retrieve or update: each customer carries its id."""
+
+    customers: list[Customer]
+    errors: dict[str, str] | None = Field(None, description="Failed ids: the reason.")
     succeeded: int
     failed: int
 

@@ -17,9 +17,8 @@ JSON = dict[str, Any]
 # Square's ids: customers and groups are 26 upper-case letters and digits, segment ids carry a
 # dot suffix, card ids a "ccof:" prefix. The pattern also stops a literal "{customer_id}" or a
 # slash from becoming part of the URL.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
-RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
-BIRTHDAY = r"^(\d{4}-)?\d{2}-\d{2}$"
+ID_PATTERN = r"^[\w.:-]+$"
+BIRTHDAY = r"^(\d{4}-)?\d\d-\d\d$"
 COUNTRY = r"^[A-Z]{2}$"
 SORT_FIELDS = ["DEFAULT", "CREATED_AT"]
 SORT_ORDERS = ["ASC", "DESC"]
@@ -46,16 +45,18 @@ def nullable(schema: JSON) -> JSON:
     return out
 
 
-def obj(properties: JSON, required: list[str] | None = None, **extra: Any) -> JSON:
+def obj(properties: JSON, *, required: list[str] | None = None, defs: JSON | None = None, **extra: Any) -> JSON:
     schema: JSON = {"type": "object", "properties": properties, **extra}
     if required:
         schema["required"] = required
+    if defs:
+        schema["$defs"] = defs
     schema["additionalProperties"] = False
     return schema
 
 
-def id_string(description: str) -> JSON:
-    return string(description, minLength=1, maxLength=255, pattern=ID_PATTERN)
+def id_string(description: str | None = None) -> JSON:
+    return string(description, pattern=ID_PATTERN)
 
 
 ADDRESS = obj(
@@ -63,29 +64,28 @@ ADDRESS = obj(
         "address_line_1": string(),
         "address_line_2": string(),
         "address_line_3": string(),
-        "locality": string(description="City or town."),
+        "locality": string("City."),
         "sublocality": string(),
-        "administrative_district_level_1": string(description="State or province, e.g. NY."),
+        "administrative_district_level_1": string("State, e.g. NY."),
         "administrative_district_level_2": string(),
         "postal_code": string(),
-        "country": string("ISO 3166-1 alpha-2 code, e.g. US.", pattern=COUNTRY),
+        "country": string("ISO 3166 alpha-2, e.g. US.", pattern=COUNTRY),
     },
-    description="Postal address; only the fields you set are sent.",
 )
 
-TAX_IDS = obj({"eu_vat": string("EU VAT id (EU and UK sellers only).", maxLength=20)})
+TAX_IDS = obj({"eu_vat": string("EU/UK sellers only.", maxLength=20)})
 
 # Field order follows Square's Customer object; limits from the spec's descriptions.
 CUSTOMER_FIELDS: JSON = {
-    "given_name": string("First name.", maxLength=300),
-    "family_name": string("Last name.", maxLength=300),
+    "given_name": string(maxLength=300),
+    "family_name": string(maxLength=300),
     "company_name": string(maxLength=500),
     "nickname": string(maxLength=100),
-    "email_address": string(maxLength=254, pattern=r"^[^@\s]+@[^@\s]+$"),
-    "phone_number": string("9-16 digits, optional leading + and country code.", maxLength=40),
+    "email_address": string(maxLength=254, format="email"),
+    "phone_number": string("9-16 digits, optional +."),
     "address": ADDRESS,
     "birthday": string("YYYY-MM-DD, or MM-DD without a year.", pattern=BIRTHDAY),
-    "reference_id": string("Your own id for this customer in another system.", maxLength=100),
+    "reference_id": string("Id in another system.", maxLength=100),
     "note": string(),
     "tax_ids": TAX_IDS,
 }
@@ -95,14 +95,14 @@ NULLABLE_CUSTOMER_FIELDS: JSON = {name: nullable(schema) for name, schema in CUS
 VERSION = {
     "type": "integer",
     "minimum": 0,
-    "description": "The customer's current version; Square refuses the change if it is stale.",
+    "description": "Current version; refused if stale.",
 }
 
-CUSTOMER_ID = id_string("Square customer id.")
-GROUP_ID = id_string("Customer group id.")
+CUSTOMER_ID = id_string()
+GROUP_ID = id_string()
 LIMIT = {"type": "integer", "minimum": 1, "maximum": 100, "description": "Page size (default 100)."}
-CURSOR = string("next_cursor from the previous page.", minLength=1)
-COUNT = {"type": "boolean", "description": "Also return the total number of matching customers."}
+CURSOR = string("next_cursor of the previous page.", minLength=1)
+COUNT = {"type": "boolean", "description": "Also return the total match count."}
 CUSTOMER_IDS = {
     "type": "array",
     "items": CUSTOMER_ID,
@@ -111,41 +111,30 @@ CUSTOMER_IDS = {
     "uniqueItems": True,
 }
 SORT_ORDER = {"type": "string", "enum": SORT_ORDERS}
-SORT_FIELD = {
-    "type": "string",
-    "enum": SORT_FIELDS,
-    "description": "DEFAULT: by name, then company, email, phone.",
-}
+SORT_FIELD = {"type": "string", "enum": SORT_FIELDS, "description": "DEFAULT: by name."}
 
-TIME_RANGE = obj(
-    {
-        "start_at": string("RFC 3339 timestamp.", pattern=RFC3339),
-        "end_at": string("RFC 3339 timestamp.", pattern=RFC3339),
-    },
-    minProperties=1,
-)
+# `format` is checked by the dispatcher's format checker (tools/formats.py) and costs fewer tokens than a pattern.
+TIME_RANGE = obj({"start_at": string(format="date-time"), "end_at": string(format="date-time")}, minProperties=1)
 TEXT_FILTER = obj(
     {"exact": string(minLength=1), "fuzzy": string(minLength=1)},
     minProperties=1,
     maxProperties=1,
-    description="Either exact or fuzzy, not both.",
+    description="exact or fuzzy, not both.",
 )
-ID_SET = {"type": "array", "items": id_string("id"), "minItems": 1}
+ID_SET = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 FILTER_VALUE = obj({"all": ID_SET, "any": ID_SET, "none": ID_SET}, minProperties=1)
 
-CUSTOM_ATTRIBUTE_FILTER = obj(
-    {
-        "key": string(minLength=1),
-        "filter": {"type": "object", "description": "Square's CustomerCustomAttributeFilterValue."},
-        "updated_at": TIME_RANGE,
-    },
-    required=["key"],
-)
+
+# Pieces used more than once in the search schema are defined once and referenced.
+SEARCH_DEFS = {"TimeRange": TIME_RANGE, "TextFilter": TEXT_FILTER, "FilterValue": FILTER_VALUE}
+_TIME_RANGE_REF = {"$ref": "#/$defs/TimeRange"}
+_TEXT_FILTER_REF = {"$ref": "#/$defs/TextFilter"}
+_FILTER_VALUE_REF = {"$ref": "#/$defs/FilterValue"}
 
 CUSTOMER_FILTER = obj(
     {
-        "created_at": TIME_RANGE,
-        "updated_at": TIME_RANGE,
+        "created_at": _TIME_RANGE_REF,
+        "updated_at": _TIME_RANGE_REF,
         "creation_source": obj(
             {
                 "values": {
@@ -157,15 +146,13 @@ CUSTOMER_FILTER = obj(
             },
             required=["values"],
         ),
-        "email_address": TEXT_FILTER,
-        "phone_number": TEXT_FILTER,
-        "reference_id": TEXT_FILTER,
-        "group_ids": FILTER_VALUE,
-        "segment_ids": FILTER_VALUE,
-        "custom_attribute": obj(
-            {"filters": {"type": "array", "items": CUSTOM_ATTRIBUTE_FILTER, "minItems": 1, "maxItems": 10}},
-            required=["filters"],
-        ),
+        "email_address": _TEXT_FILTER_REF,
+        "phone_number": _TEXT_FILTER_REF,
+        "reference_id": _TEXT_FILTER_REF,
+        "group_ids": _FILTER_VALUE_REF,
+        "segment_ids": _FILTER_VALUE_REF,
+        # Passed to Square as is; its full shape would cost ~250 tokens in every prompt.
+        "custom_attribute": {"type": "object", "description": "Square's CustomerCustomAttributeFilters."},
     },
 )
 
@@ -178,7 +165,6 @@ CUSTOMER_OUTPUT_FIELDS = [name for name in Customer.model_fields if name not in 
 FIELDS = {
     "type": "array",
     "items": {"type": "string", "enum": CUSTOMER_OUTPUT_FIELDS},
-    "minItems": 1,
     "uniqueItems": True,
-    "description": "Return only these customer fields (id and version always); saves tokens.",
+    "description": "Only these fields (plus id, version). Lists omit address, birthday and dates unless named.",
 }

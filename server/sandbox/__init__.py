@@ -1,0 +1,9 @@
+"""An embedded, Square-compatible Customers API (Starlette) backed by SQLite: the local sandbox.
+
+`create_app(db_path, token=..., seed=N)` builds the app; `app.state.store.close()` closes its database.
+"""
+
+from server.sandbox.app import create_app, default_db_path
+from server.sandbox.store import Store
+
+__all__ = ["Store", "create_app", "default_db_path"]

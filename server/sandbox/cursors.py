@@ -1,0 +1,52 @@
+"""Opaque keyset cursors.
+
+A cursor holds the sort key and id of the last customer on a page, plus a fingerprint of the query that made
+it. The next page starts strictly after that (key, id) pair, so customers added or deleted between pages
+never shift the walk: each customer present throughout is returned exactly once. A cursor presented with a
+different query (other filter, sort field or order) fails with INVALID_CURSOR instead of silently
+returning a page of something else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from server.sandbox.errors import SquareError
+
+
+@dataclass(frozen=True)
+class Position:
+    key: str
+    id: str
+
+
+def fingerprint(query: Any) -> str:
+    canonical = json.dumps(query, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def encode(position: Position, query_fingerprint: str) -> str:
+    payload = json.dumps([position.key, position.id, query_fingerprint], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode(cursor: str, query_fingerprint: str, field: str = "cursor") -> Position:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key, last_id, seen = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        valid = isinstance(key, str) and isinstance(last_id, str) and isinstance(seen, str)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        valid = False
+    if not valid:
+        raise SquareError("INVALID_CURSOR", "The cursor is not valid.", field=field)
+    if seen != query_fingerprint:
+        raise SquareError(
+            "INVALID_CURSOR",
+            "The cursor belongs to a different query: repeat the original query with its cursor.",
+            field=field,
+        )
+    return Position(key, last_id)

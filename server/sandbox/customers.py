@@ -1,0 +1,133 @@
+"""Customer operations on an open write/read transaction: create, retrieve, update, delete, group membership.
+
+Each function takes the connection the store handed out, so it runs inside one transaction; the store's single
+writer makes every read-check-write (idempotency, version checks) atomic.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from server.sandbox.customer_fields import apply_changes, require_identity
+from server.sandbox.errors import JSON, SquareError, customer_not_found, version_conflict
+from server.sandbox.groups import require_group
+from server.sandbox.idempotency import remember, replay, request_hash
+from server.sandbox.ids import new_id, now
+from server.sandbox.records import INSERT_SQL, UPDATE_SQL, customer_json, group_ids_for, load, row_values, update_values
+
+CREATION_SOURCE = "THIRD_PARTY"
+
+
+def create(conn: sqlite3.Connection, fields: dict[str, Any], idempotency_key: str | None = None) -> JSON:
+    """A new customer from checked `fields`; with a key, the same key and data replay the first answer."""
+    digest = request_hash(fields)
+    scoped_key = f"customer:{idempotency_key}" if idempotency_key else None
+    if scoped_key:
+        earlier = replay(conn, scoped_key, digest, "idempotency_key")
+        if earlier is not None:
+            return earlier
+    stamp = now()
+    customer = {
+        **fields,
+        "id": new_id(),
+        "creation_source": CREATION_SOURCE,
+        "email_unsubscribed": False,
+        "version": 0,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    conn.execute(INSERT_SQL, row_values(customer))
+    rendered = customer_json(customer)
+    if scoped_key:
+        remember(conn, scoped_key, digest, rendered)
+    return rendered
+
+
+def require(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
+    customer = load(conn, customer_id)
+    if customer is None:
+        raise customer_not_found(customer_id)
+    return customer
+
+
+def retrieve(conn: sqlite3.Connection, customer_id: str) -> JSON:
+    customer = require(conn, customer_id)
+    return customer_json(customer, group_ids_for(conn, [customer_id])[customer_id])
+
+
+def _check_version(customer: dict[str, Any], version: int | None) -> None:
+    if version is not None and version != customer["version"]:
+        raise version_conflict(customer["id"], version, customer["version"])
+
+
+def update(conn: sqlite3.Connection, customer_id: str, changes: dict[str, Any], version: int | None) -> JSON:
+    """A sparse update. Every committed update bumps `version` and `updated_at`, even one that changes nothing."""
+    current = require(conn, customer_id)
+    _check_version(current, version)
+    merged = apply_changes(current, changes)
+    require_identity(merged)
+    merged["version"] = current["version"] + 1
+    merged["updated_at"] = now()
+    conn.execute(UPDATE_SQL, update_values(merged))
+    return customer_json(merged, group_ids_for(conn, [customer_id])[customer_id])
+
+
+def delete(conn: sqlite3.Connection, customer_id: str, version: int | None) -> None:
+    """Delete the customer with its group memberships and cards on file."""
+    _check_version(require(conn, customer_id), version)
+    conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
+    conn.execute("DELETE FROM customer_groups WHERE customer_id = ?", (customer_id,))
+    conn.execute("DELETE FROM cards WHERE customer_id = ?", (customer_id,))
+
+
+def _touch(conn: sqlite3.Connection, customer_id: str) -> None:
+    """Group membership is part of the profile: Square bumps the version for every change but segment ones."""
+    conn.execute(
+        "UPDATE customers SET version = version + 1, updated_at = ? WHERE id = ?",
+        (now(), customer_id),
+    )
+
+
+def add_group(conn: sqlite3.Connection, customer_id: str, group_id: str) -> None:
+    require(conn, customer_id)
+    require_group(conn, group_id)
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO customer_groups (customer_id, group_id) VALUES (?, ?)", (customer_id, group_id)
+    )
+    if cursor.rowcount:
+        _touch(conn, customer_id)
+
+
+def remove_group(conn: sqlite3.Connection, customer_id: str, group_id: str) -> None:
+    require(conn, customer_id)
+    require_group(conn, group_id)
+    cursor = conn.execute("DELETE FROM customer_groups WHERE customer_id = ? AND group_id = ?", (customer_id, group_id))
+    if cursor.rowcount:
+        _touch(conn, customer_id)
+
+
+@contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("SAVEPOINT bulk_entry")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK TO bulk_entry")
+        conn.execute("RELEASE bulk_entry")
+        raise
+    conn.execute("RELEASE bulk_entry")
+
+
+def each_entry(conn: sqlite3.Connection, keys: list[str], work: Callable[[str], JSON]) -> dict[str, JSON]:
+    """Run `work` for every key of a bulk call, isolating failures: one entry's error never undoes another's."""
+    responses: dict[str, JSON] = {}
+    for key in keys:
+        try:
+            with _savepoint(conn):
+                responses[key] = work(key)
+        except SquareError as error:
+            responses[key] = {"errors": [error.to_json()]}
+    return responses

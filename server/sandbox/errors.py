@@ -1,0 +1,61 @@
+"""Square-shaped errors: one exception type that every layer raises and the routes turn into a response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = dict[str, Any]
+
+INVALID_REQUEST = "INVALID_REQUEST_ERROR"
+AUTHENTICATION = "AUTHENTICATION_ERROR"
+PAYMENT_METHOD = "PAYMENT_METHOD_ERROR"
+API_ERROR = "API_ERROR"
+
+
+class SquareError(Exception):
+    """One Square `Error` object plus the HTTP status it travels with."""
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        status: int = 400,
+        category: str = INVALID_REQUEST,
+    ) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.field = field
+        self.status = status
+        self.category = category
+
+    def to_json(self) -> JSON:
+        """The error as Square writes it: `field` only when there is one (Square never sends nulls)."""
+        body: JSON = {"category": self.category, "code": self.code, "detail": self.detail}
+        if self.field is not None:
+            body["field"] = self.field
+        return body
+
+    def body(self) -> JSON:
+        return {"errors": [self.to_json()]}
+
+
+def customer_not_found(customer_id: str) -> SquareError:
+    return SquareError("NOT_FOUND", f"Customer with ID `{customer_id}` not found.", status=404)
+
+
+def group_not_found(group_id: str) -> SquareError:
+    return SquareError("NOT_FOUND", f"Customer group with ID `{group_id}` not found.", status=404)
+
+
+def version_conflict(customer_id: str, given: int, current: int, field: str = "version") -> SquareError:
+    """The project's documented choice: HTTP 409 CONFLICT (Square's enum has no VERSION_MISMATCH)."""
+    return SquareError(
+        "CONFLICT",
+        f"Customer `{customer_id}` is at version {current}, but the request carried version {given}. "
+        "Retrieve the customer for its current version and retry.",
+        field=field,
+        status=409,
+    )

@@ -1,0 +1,262 @@
+"""ListCustomers and SearchCustomers: request parsing, SQL building (parameters only) and keyset paging."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.sandbox import cursors
+from server.sandbox.customer_fields import phone_digits
+from server.sandbox.errors import JSON, SquareError
+from server.sandbox.ids import parse_time
+from server.sandbox.records import fuzzy_tokens, render
+from server.sandbox.validate import (
+    check_enum,
+    check_limit,
+    join,
+    opt_bool,
+    opt_int,
+    opt_object,
+    opt_str,
+    opt_str_list,
+    query_bool,
+    query_int,
+    reject_unknown,
+)
+
+SORT_FIELDS = ("DEFAULT", "CREATED_AT")
+SORT_ORDERS = ("ASC", "DESC")
+CREATION_SOURCES = (
+    "OTHER", "APPOINTMENTS", "COUPON", "DELETION_RECOVERY", "DIRECTORY", "EGIFTING", "EMAIL_COLLECTION",
+    "FEEDBACK", "IMPORT", "INVOICES", "LOYALTY", "MARKETING", "MERGE", "ONLINE_STORE", "INSTANT_PROFILE",
+    "TERMINAL", "THIRD_PARTY", "THIRD_PARTY_IMPORT", "UNMERGE_RECOVERY",
+)  # fmt: skip
+FILTER_FIELDS = (
+    "created_at", "updated_at", "creation_source", "email_address", "phone_number", "reference_id",
+    "group_ids", "segment_ids", "custom_attribute",
+)  # fmt: skip
+_SORT_COLUMNS = {"DEFAULT": "sort_name", "CREATED_AT": "created_at"}
+_FILTER_PREFIX = "query.filter"
+MAX_LIMIT = 100
+
+
+@dataclass
+class Query:
+    """A parsed list or search request: WHERE clauses with their parameters, sort, page size and position."""
+
+    sort_field: str = "DEFAULT"
+    order: str = "ASC"
+    limit: int = MAX_LIMIT
+    cursor: str | None = None
+    count: bool = False
+    where: list[str] = field(default_factory=list)
+    count_where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    group_ids: set[str] = field(default_factory=set)
+    fingerprint: str = ""
+
+    def add(self, clause: str, *params: Any, for_count: str | None = None) -> None:
+        """A WHERE clause for the page; `for_count` is the same test worded for the unordered count query."""
+        self.where.append(clause)
+        self.count_where.append(for_count or clause)
+        self.params.extend(params)
+
+
+def parse_list(params: Mapping[str, str]) -> Query:
+    query = Query(
+        sort_field=check_enum(params.get("sort_field", "DEFAULT"), SORT_FIELDS, "sort_field"),
+        order=check_enum(params.get("sort_order", "ASC"), SORT_ORDERS, "sort_order"),
+        limit=check_limit(query_int(params, "limit"), "limit", MAX_LIMIT, MAX_LIMIT),
+        cursor=params.get("cursor") or None,
+        count=query_bool(params, "count"),
+    )
+    query.fingerprint = cursors.fingerprint(["list", query.sort_field, query.order])
+    return query
+
+
+def parse_search(body: JSON) -> Query:
+    reject_unknown(body, ("query", "limit", "cursor", "count"))
+    cursor = opt_str(body, "cursor")
+    count = opt_bool(body, "count")
+    query = Query(
+        limit=check_limit(opt_int(body, "limit"), "limit", MAX_LIMIT, MAX_LIMIT),
+        cursor=cursor or None,
+        count=bool(count),
+    )
+    spec = opt_object(body, "query") or {}
+    reject_unknown(spec, ("filter", "sort"), "query")
+    sort = opt_object(spec, "sort", "query") or {}
+    reject_unknown(sort, ("field", "order"), "query.sort")
+    query.sort_field = check_enum(opt_str(sort, "field", "query.sort") or "DEFAULT", SORT_FIELDS, "query.sort.field")
+    query.order = check_enum(opt_str(sort, "order", "query.sort") or "ASC", SORT_ORDERS, "query.sort.order")
+    filters = opt_object(spec, "filter", "query") or {}
+    _parse_filter(query, filters)
+    query.fingerprint = cursors.fingerprint(["search", filters, query.sort_field, query.order])
+    return query
+
+
+def _parse_filter(query: Query, filters: JSON) -> None:
+    reject_unknown(filters, FILTER_FIELDS, _FILTER_PREFIX)
+    if filters.get("custom_attribute") is not None:
+        raise SquareError(
+            "BAD_REQUEST",
+            "The local sandbox does not hold custom attributes, so it cannot filter by them.",
+            field=join(_FILTER_PREFIX, "custom_attribute"),
+        )
+    for name in ("created_at", "updated_at"):
+        _time_range(query, filters, name)
+    _creation_source(query, filters)
+    _text_filter(query, filters, "email_address", exact_column="email_lower", fuzzy_column="email_fuzzy")
+    _text_filter(query, filters, "phone_number", exact_column="phone_e164", fuzzy_column="phone_digits")
+    _text_filter(query, filters, "reference_id", exact_column="reference_lower", fuzzy_column="reference_fuzzy")
+    _group_filter(query, filters)
+    _segment_filter(filters)
+
+
+def _time_range(query: Query, filters: JSON, name: str) -> None:
+    """Both ends inclusive, as Square's customer date-time filter documents; either end may be left open."""
+    prefix = join(_FILTER_PREFIX, name)
+    time_range = opt_object(filters, name, _FILTER_PREFIX)
+    if not time_range:
+        return
+    reject_unknown(time_range, ("start_at", "end_at"), prefix)
+    bounds: dict[str, str] = {}
+    for end in ("start_at", "end_at"):
+        raw = opt_str(time_range, end, prefix)
+        if raw:
+            parsed = parse_time(raw)
+            if parsed is None:
+                path = join(prefix, end)
+                raise SquareError("INVALID_TIME", f"`{raw}` is not an RFC 3339 timestamp.", field=path)
+            bounds[end] = parsed
+    if "start_at" in bounds and "end_at" in bounds and bounds["start_at"] > bounds["end_at"]:
+        raise SquareError("INVALID_TIME_RANGE", f"`{prefix}.start_at` is after `end_at`.", field=prefix)
+    if "start_at" in bounds:
+        query.add(f"{name} >= ?", bounds["start_at"])
+    if "end_at" in bounds:
+        query.add(f"{name} <= ?", bounds["end_at"])
+
+
+def _creation_source(query: Query, filters: JSON) -> None:
+    prefix = join(_FILTER_PREFIX, "creation_source")
+    source = opt_object(filters, "creation_source", _FILTER_PREFIX)
+    if not source:
+        return
+    reject_unknown(source, ("values", "rule"), prefix)
+    rule = check_enum(opt_str(source, "rule", prefix) or "INCLUDE", ("INCLUDE", "EXCLUDE"), join(prefix, "rule"))
+    values = opt_str_list(source, "values", prefix) or []
+    for value in values:
+        check_enum(value, CREATION_SOURCES, join(prefix, "values"))
+    if values:
+        marks = ", ".join("?" for _ in values)
+        query.add(f"creation_source {'IN' if rule == 'INCLUDE' else 'NOT IN'} ({marks})", *values)
+
+
+def _text_filter(query: Query, filters: JSON, name: str, *, exact_column: str, fuzzy_column: str) -> None:
+    prefix = join(_FILTER_PREFIX, name)
+    text = opt_object(filters, name, _FILTER_PREFIX)
+    if not text:
+        return
+    reject_unknown(text, ("exact", "fuzzy"), prefix)
+    exact, fuzzy = opt_str(text, "exact", prefix), opt_str(text, "fuzzy", prefix)
+    if exact and fuzzy:
+        raise SquareError("CONFLICTING_PARAMETERS", f"`{prefix}` can be exact or fuzzy, but not both.", field=prefix)
+    if exact:
+        query.add(f"{exact_column} = ?", _exact_value(name, exact, join(prefix, "exact")))
+    elif fuzzy:
+        tokens = fuzzy_tokens(fuzzy)
+        if name == "phone_number":
+            tokens = [phone_digits(token) for token in tokens if phone_digits(token)]
+        query.add(f"{fuzzy_column} IS NOT NULL")
+        for token in tokens:
+            query.add(f"instr({fuzzy_column}, ?) > 0", token)
+
+
+def _exact_value(name: str, value: str, path: str) -> str:
+    if name != "phone_number":
+        return value.lower()  # email and reference_id filters are case-insensitive
+    digits = phone_digits(value)
+    if not value.strip().startswith("+") or not 9 <= len(digits) <= 16 or any(c.isalpha() for c in value):
+        raise SquareError(
+            "INVALID_PHONE_NUMBER",
+            f"`{value}` is not an E.164 phone number: start with `+` and the country code.",
+            field=path,
+        )
+    return "+" + digits
+
+
+def _group_filter(query: Query, filters: JSON) -> None:
+    prefix = join(_FILTER_PREFIX, "group_ids")
+    groups = opt_object(filters, "group_ids", _FILTER_PREFIX)
+    if not groups:
+        return
+    reject_unknown(groups, ("all", "any", "none"), prefix)
+    members = "SELECT customer_id FROM customer_groups WHERE group_id"
+    # For a page, `+id` keeps SQLite from driving the query from the member list and sorting every member: it
+    # walks the sort index and checks membership per row, which stops after one page even for big groups. The
+    # count has no order, so there driving from the member list (plain `id`) is the fast plan.
+    for group_id in opt_str_list(groups, "all", prefix) or []:
+        query.add(f"+id IN ({members} = ?)", group_id, for_count=f"id IN ({members} = ?)")
+        query.group_ids.add(group_id)
+    for kind, operator in (("any", "IN"), ("none", "NOT IN")):
+        ids = opt_str_list(groups, kind, prefix) or []
+        if ids:
+            subquery = f"({members} IN ({', '.join('?' for _ in ids)}))"
+            query.add(f"+id {operator} {subquery}", *ids, for_count=f"id {operator} {subquery}")
+            query.group_ids.update(ids)
+
+
+def _segment_filter(filters: JSON) -> None:
+    prefix = join(_FILTER_PREFIX, "segment_ids")
+    segments = opt_object(filters, "segment_ids", _FILTER_PREFIX)
+    if not segments:
+        return
+    reject_unknown(segments, ("all", "any", "none"), prefix)
+    for kind in ("all", "any", "none"):
+        for segment_id in opt_str_list(segments, kind, prefix) or []:
+            raise SquareError(
+                "BAD_REQUEST",
+                f"Segment with ID `{segment_id}` not found: the local sandbox has no customer segments.",
+                field=join(prefix, kind),
+            )
+
+
+def run(conn: sqlite3.Connection, query: Query) -> JSON:
+    """One page (and the total when asked). An empty page is `{}`, as Square answers."""
+    position = cursors.decode(query.cursor, query.fingerprint) if query.cursor else None
+    if query.group_ids and _unknown_group(conn, query.group_ids):
+        return {"count": 0} if query.count else {}  # Square: a non-existent group id matches nothing
+    column = _SORT_COLUMNS[query.sort_field]
+    direction = "ASC" if query.order == "ASC" else "DESC"
+    where, params = list(query.where), list(query.params)
+    if position is not None:
+        where.append(f"({column}, id) {'>' if direction == 'ASC' else '<'} (?, ?)")
+        params += [position.key, position.id]
+    sql = "SELECT * FROM customers"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
+    rows = conn.execute(sql, [*params, query.limit + 1]).fetchall()
+    result: JSON = {}
+    if rows:
+        page = rows[: query.limit]
+        result["customers"] = render(conn, page)
+        if len(rows) > query.limit:
+            last = page[-1]
+            result["cursor"] = cursors.encode(cursors.Position(last[column], last["id"]), query.fingerprint)
+    if query.count:
+        count_sql = "SELECT count(*) FROM customers"
+        if query.count_where:
+            count_sql += " WHERE " + " AND ".join(query.count_where)
+        result["count"] = conn.execute(count_sql, query.params).fetchone()[0]
+    return result
+
+
+def _unknown_group(conn: sqlite3.Connection, group_ids: set[str]) -> bool:
+    ids = sorted(group_ids)
+    marks = ", ".join("?" for _ in ids)
+    sql = f"SELECT count(*) FROM customer_groups_defined WHERE id IN ({marks})"  # noqa: S608 (placeholders only)
+    found = conn.execute(sql, ids).fetchone()[0]
+    return bool(found != len(ids))

@@ -1,0 +1,224 @@
+"""Deterministic, realistic demo data: the groups every database starts with, and `seed=N` customers."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from server.sandbox.ids import ID_LENGTH, format_time
+from server.sandbox.records import INSERT_SQL, row_values
+
+# Fixed ids so docs, tests and demos can name them; 26 characters like every Square id.
+VIP_GROUP_ID = "SANDBOXGROUPVIP00000000001"
+NEWSLETTER_GROUP_ID = "SANDBOXGROUPNEWSLETTER0002"
+WHOLESALE_GROUP_ID = "SANDBOXGROUPWHOLESALE00003"
+SEEDED_GROUPS = (
+    (VIP_GROUP_ID, "VIP"),
+    (NEWSLETTER_GROUP_ID, "Newsletter"),
+    (WHOLESALE_GROUP_ID, "Wholesale"),
+)
+
+GIVEN = [
+    "Amelia",
+    "Marie",
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Nikola",
+    "Rosalind",
+    "Isaac",
+    "Hedy",
+    "Edsger",
+    "Barbara",
+    "Linus",
+    "Margaret",
+    "Tim",
+    "Dorothy",
+    "Claude",
+    "Frances",
+    "Donald",
+    "Radia",
+    "John",
+    "Lise",
+    "Carl",
+    "Emmy",
+    "Niels",
+    "Sofia",
+    "Mateo",
+    "Chloe",
+    "Liam",
+    "Aisha",
+    "Kenji",
+    "Priya",
+    "Omar",
+    "Elena",
+    "Lucas",
+    "Zoe",
+    "Diego",
+    "Hannah",
+    "Yusuf",
+    "Mei",
+    "Noah",
+    "Olivia",
+    "Ravi",
+    "Ingrid",
+    "Tomas",
+    "Leila",
+    "Felix",
+    "Nora",
+    "Hugo",
+    "Ines",
+]
+FAMILY = [
+    "Earhart",
+    "Curie",
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Johnson",
+    "Tesla",
+    "Franklin",
+    "Newton",
+    "Lamarr",
+    "Dijkstra",
+    "Liskov",
+    "Pauling",
+    "Hamilton",
+    "Berners-Lee",
+    "Vaughan",
+    "Shannon",
+    "Allen",
+    "Knuth",
+    "Perlman",
+    "McCarthy",
+    "Meitner",
+    "Sagan",
+    "Noether",
+    "Bohr",
+    "Garcia",
+    "Rossi",
+    "Martin",
+    "Nguyen",
+    "Khan",
+    "Tanaka",
+    "Patel",
+    "Haddad",
+    "Popescu",
+    "Silva",
+    "Müller",
+    "O'Brien",
+    "Kowalski",
+    "Yilmaz",
+    "Chen",
+    "Smith",
+    "Brown",
+    "Sharma",
+    "Larsen",
+    "Novak",
+    "Mansour",
+    "Schmidt",
+    "Dubois",
+    "Moreau",
+    "Costa",
+]
+COMPANIES = (
+    "Electric Avenue Bikes", "Blue Bottle Books", "Copper Kettle Café", "Northwind Traders", "Acme Supply Co",
+    "Harbor Light Studio", "Green Leaf Grocers", "Summit Outfitters", "Pixel & Pine Design", "Maple Street Bakery",
+    "Riverbend Florist", "Atlas Hardware", "Sunrise Yoga", "Lighthouse Dental", "Orchard Wine Bar",
+)  # fmt: skip
+STREETS = (
+    "Electric Ave", "Market St", "Main St", "Oak St", "Pine St", "Maple Ave", "Cedar Ln", "Elm St",
+    "Lakeview Dr", "Sunset Blvd", "Broadway", "Mission St", "Valencia St", "Park Ave", "Hillcrest Rd",
+)  # fmt: skip
+CITIES = (
+    ("New York", "NY", "100"), ("San Francisco", "CA", "941"), ("Seattle", "WA", "981"), ("Austin", "TX", "787"),
+    ("Chicago", "IL", "606"), ("Boston", "MA", "021"), ("Denver", "CO", "802"), ("Portland", "OR", "972"),
+    ("Atlanta", "GA", "303"), ("Miami", "FL", "331"),
+)  # fmt: skip
+AREA_CODES = ("212", "415", "206", "512", "312", "617", "303", "503", "404", "305", "646", "628")
+DOMAINS = ("example.com", "example.net", "example.org")
+SOURCES = (
+    ("THIRD_PARTY", 60), ("DIRECTORY", 15), ("IMPORT", 10), ("APPOINTMENTS", 5), ("ONLINE_STORE", 5),
+    ("LOYALTY", 5),
+)  # fmt: skip
+NOTES = ("Prefers email", "Allergic to nuts", "Birthday discount sent", "Wholesale account", "Call after 5pm")
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_EPOCH = datetime(2022, 1, 1, tzinfo=UTC)
+_SPAN_SECONDS = int((datetime(2025, 6, 30, tzinfo=UTC) - _EPOCH).total_seconds())
+
+
+def generate(count: int, seed: int = 42) -> list[tuple[dict[str, Any], list[str]]]:
+    """`count` customers with their group ids; the same for the same arguments, on every machine."""
+    rng = random.Random(seed)
+    sources = [name for name, weight in SOURCES for _ in range(weight)]
+    return [_customer(rng, index, sources) for index in range(count)]
+
+
+def _customer(rng: random.Random, index: int, sources: list[str]) -> tuple[dict[str, Any], list[str]]:
+    given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+    created = _EPOCH + timedelta(seconds=rng.randrange(_SPAN_SECONDS), milliseconds=rng.randrange(1000))
+    edited = rng.random() < 0.4
+    updated = created + timedelta(seconds=rng.randrange(1, 90 * 86400)) if edited else created
+    customer: dict[str, Any] = {
+        "id": "".join(rng.choice(_ALPHABET) for _ in range(ID_LENGTH)),
+        "creation_source": rng.choice(sources),
+        "version": rng.randint(1, 6) if edited else 0,
+        "created_at": format_time(created),
+        "updated_at": format_time(updated),
+    }
+    company_only = rng.random() < 0.05
+    if not company_only:
+        customer["given_name"], customer["family_name"] = given, family
+    if company_only or rng.random() < 0.15:
+        customer["company_name"] = rng.choice(COMPANIES)
+    if company_only or rng.random() < 0.9:
+        local = f"{given}.{family}".lower().replace("'", "").replace("ü", "u")
+        customer["email_address"] = f"{local}{index}@{rng.choice(DOMAINS)}"
+    if rng.random() < 0.85:
+        customer["phone_number"] = f"+1-{rng.choice(AREA_CODES)}-555-{rng.randrange(10000):04d}"
+    if rng.random() < 0.7:
+        city, state, zip_prefix = rng.choice(CITIES)
+        customer["address"] = {
+            "address_line_1": f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
+            "locality": city,
+            "administrative_district_level_1": state,
+            "postal_code": f"{zip_prefix}{rng.randrange(100):02d}",
+            "country": "US",
+        }
+        if rng.random() < 0.2:
+            customer["address"]["address_line_2"] = f"Suite {rng.randint(100, 999)}"
+    if rng.random() < 0.3:
+        customer["reference_id"] = f"CRM-{index:06d}"
+    if rng.random() < 0.4:
+        year = f"{rng.randint(1950, 2005)}" if rng.random() < 0.7 else "0000"
+        customer["birthday"] = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    if rng.random() < 0.1:
+        customer["nickname"] = given[:3]
+    if rng.random() < 0.15:
+        customer["note"] = rng.choice(NOTES)
+    groups = [group_id for group_id, share in _GROUP_SHARES if rng.random() < share]
+    if "company_name" in customer and WHOLESALE_GROUP_ID not in groups and rng.random() < 0.5:
+        groups.append(WHOLESALE_GROUP_ID)
+    return customer, sorted(groups)
+
+
+_GROUP_SHARES = ((VIP_GROUP_ID, 0.15), (NEWSLETTER_GROUP_ID, 0.35), (WHOLESALE_GROUP_ID, 0.03))
+
+
+def insert(conn: sqlite3.Connection, customers: list[tuple[dict[str, Any], list[str]]]) -> None:
+    conn.executemany(INSERT_SQL, [row_values(customer) for customer, _ in customers])
+    conn.executemany(
+        "INSERT OR IGNORE INTO customer_groups (customer_id, group_id) VALUES (?, ?)",
+        [(customer["id"], group_id) for customer, groups in customers for group_id in groups],
+    )
+
+
+def seed_if_empty(conn: sqlite3.Connection, count: int, seed: int = 42) -> int:
+    """Insert `count` generated customers unless the store already holds some; returns how many were added."""
+    if count <= 0 or conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone():
+        return 0
+    insert(conn, generate(count, seed))
+    return count
