@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import httpx
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 from mcp.types import CallToolResult, TextContent
 
 from server.square_client import SquareClient, SquareResponse, expand_path
@@ -37,9 +39,41 @@ def success_result(data: dict[str, Any]) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=_compact(data))], structured_content=data)
 
 
-def _shorten(message: str) -> str:
-    # jsonschema quotes the offending value; a 1 MB string must not come back whole.
-    return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 3] + "..."
+def _describe(error: ValidationError) -> str:
+    # jsonschema quotes the offending value first; a 1 MB string must not hide the reason.
+    message = error.message
+    quoted = repr(error.instance)
+    if len(quoted) > 60 and quoted in message:
+        message = message.replace(quoted, quoted[:40] + "...", 1)
+    if len(message) > _MAX_MESSAGE:
+        message = message[: _MAX_MESSAGE - 3] + "..."
+    return f"{error.json_path}: {message}"
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    # ECMA-262 `$` (which JSON Schema uses) matches only at the very end; Python's also matches
+    # before a final newline, which would let "ID\n" through.
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterable[ValidationError]:
+    if isinstance(instance, str) and not _compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+StrictValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+
+
+def _integral(value: Any) -> Any:
+    """5.0 passes JSON Schema's integer type; Square must receive 5, not "5.0"."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    return value
 
 
 class Dispatcher:
@@ -57,7 +91,7 @@ class Dispatcher:
         self._tools = {tool.name: tool for tool in tools}
         # Compiled once: validation is on every call's path.
         self._validators = {
-            name: Draft202012Validator(tool.input_schema, format_checker=FORMAT_CHECKER)
+            name: StrictValidator(tool.input_schema, format_checker=FORMAT_CHECKER)
             for name, tool in self._tools.items()
         }
 
@@ -86,10 +120,13 @@ class Dispatcher:
             raise ToolError(f"Unknown tool {name!r}. Available: {', '.join(t.name for t in self.listed_tools())}")
         if self.read_only and not tool.read_only:
             raise ToolError(f"{name} changes data and this server runs with SQUARE_READ_ONLY=true; nothing was sent.")
+        if arguments is not None and not isinstance(arguments, Mapping):
+            raise ToolError(f"Invalid arguments for {name}: expected an object, got {type(arguments).__name__}")
         args = dict(arguments or {})
         problems = self.problems(tool, args)
         if problems:
             raise ToolError(f"Invalid arguments for {name}; nothing was sent to Square:\n- " + "\n- ".join(problems))
+        args = _integral(args)
         if tool.name == "create_customer" and "idempotency_key" not in args:
             # One key per tool call, so a retry of this call can never create a second customer.
             args["idempotency_key"] = str(uuid.uuid4())
@@ -97,7 +134,7 @@ class Dispatcher:
 
     def problems(self, tool: ToolSpec, args: Mapping[str, Any]) -> list[str]:
         errors = sorted(self._validators[tool.name].iter_errors(args), key=lambda e: (e.json_path, e.message))
-        problems = [_shorten(f"{error.json_path}: {error.message}") for error in errors]
+        problems = [_describe(error) for error in errors]
         if not problems:  # the extra rules assume well-typed arguments
             for check in tool.checks:
                 problems += check(args)
@@ -114,6 +151,15 @@ class Dispatcher:
             body = {key: value for key, value in args.items() if key not in skip}
         try:
             response = await self._client.request(tool.method, path, query=query, body=body, retry_safe=tool.retry_safe)
+        except httpx.InvalidURL as error:
+            raise ToolError(
+                f"Invalid arguments: they do not fit in a URL ({error}); nothing was sent to Square."
+            ) from None
+        except UnicodeEncodeError:
+            raise ToolError(
+                "INVALID_TEXT: an argument holds characters that cannot be sent (e.g. a lone surrogate); "
+                "nothing was sent to Square."
+            ) from None
         except httpx.TimeoutException:
             raise ToolError("TIMEOUT: Square did not answer in time. Next step: retry the call.") from None
         except httpx.TransportError as error:
@@ -130,15 +176,20 @@ class Dispatcher:
 
 
 def square_error_text(response: SquareResponse) -> str:
-    """Square's error answer as the model reads it: code (field): detail. Next step: ..."""
+    """Square's error answer as the model reads it: CODE (field): detail. Next step: ..."""
     body = response.body
     errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(errors, list) and errors and all(isinstance(e, Mapping) for e in errors):
-        text = describe_errors(errors)
+        text = describe_errors(errors).rstrip(".")
         codes = [str(e.get("code")) for e in errors]
+        if response.status >= 500:
+            text += f" (HTTP {response.status})"
     else:
         snippet = " ".join(response.text.split())[:200] or "empty body"
-        text = f"HTTP_{response.status}: Square answered without a JSON error ({snippet})"
+        if response.status < 400:
+            text = f"UNEXPECTED_RESPONSE: Square answered HTTP {response.status} without a JSON object ({snippet})"
+        else:
+            text = f"HTTP_{response.status}: Square answered without a JSON error ({snippet})"
         codes = []
     step = next_step(codes, response.status)
-    return f"{text}. Next step: {step}." if step else text
+    return f"{text}. Next step: {step}." if step else f"{text}."

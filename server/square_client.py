@@ -48,6 +48,10 @@ class SquareClient:
     ) -> None:
         self.retry = retry or settings.retry_policy
         token = settings.access_token or LOCAL_TOKEN
+        # An upstream that echoes request headers (a proxy, a wrong SQUARE_BASE_URL) must not get the
+        # token into a tool result: answers are scrubbed of it before anything reads them.
+        # Square tokens are 64 characters; a test's one-letter token would scrub ordinary text.
+        self._secret = settings.access_token if settings.access_token and len(settings.access_token) >= 12 else None
         self._http = httpx.AsyncClient(
             base_url=settings.resolved_base_url,
             transport=transport,
@@ -96,10 +100,10 @@ class SquareClient:
                 reason = type(error).__name__
             else:
                 if response.status_code not in RETRY_STATUSES:
-                    return _parse(response, attempt)
+                    return self._parse(response, attempt)
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 if not self._may_retry(policy, attempt, deadline, wait):
-                    return _parse(response, attempt)
+                    return self._parse(response, attempt)
                 reason = f"HTTP {response.status_code}"
             delay = wait if wait is not None else policy.backoff(attempt)
             delay = min(delay, max(0.0, deadline - time.monotonic()))
@@ -107,6 +111,16 @@ class SquareClient:
                 "%s %s: %s; retry %d/%d in %.2fs", method, path, reason, attempt, policy.max_attempts - 1, delay
             )
             await anyio.sleep(delay)
+
+    def _parse(self, response: httpx.Response, attempts: int) -> SquareResponse:
+        text = response.text
+        if self._secret and self._secret in text:
+            text = text.replace(self._secret, "***")
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = None
+        return SquareResponse(response.status_code, parsed, text, attempts)
 
     @staticmethod
     def _may_retry(policy: RetryPolicy, attempt: int, deadline: float, wait: float | None) -> bool:
@@ -117,15 +131,6 @@ class SquareClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-
-def _parse(response: httpx.Response, attempts: int) -> SquareResponse:
-    text = response.text
-    try:
-        parsed = response.json() if text else None
-    except ValueError:
-        parsed = None
-    return SquareResponse(response.status_code, parsed, text, attempts)
 
 
 def expand_path(template: str, values: dict[str, Any]) -> str:

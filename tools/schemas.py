@@ -17,7 +17,7 @@ JSON = dict[str, Any]
 # Square's ids: customers and groups are 26 upper-case letters and digits, segment ids carry a
 # dot suffix, card ids a "ccof:" prefix. The pattern also stops a literal "{customer_id}" or a
 # slash from becoming part of the URL.
-ID_PATTERN = r"^[\w.:-]+$"
+ID_PATTERN = r"^[A-Za-z0-9][\w.:-]*$"  # a leading letter or digit: never "." or ".."
 BIRTHDAY = r"^(\d{4}-)?\d\d-\d\d$"
 COUNTRY = r"^[A-Z]{2}$"
 SORT_FIELDS = ["DEFAULT", "CREATED_AT"]

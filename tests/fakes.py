@@ -1,0 +1,147 @@
+"""Test helpers: a recording fake of Square behind httpx.MockTransport, valid arguments per tool,
+and the spec's example responses (read from ../shared, never copied into the project)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mcp.types import CallToolResult
+
+from server.config import Settings
+from server.dispatcher import Dispatcher
+from server.retry import RetryPolicy
+from server.square_client import SquareClient
+
+# tests/fakes.py -> parents[0] = tests, [1] = main (the project), [2] = the folder holding shared/.
+SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "square-customers-openapi.json"
+TOKEN = "test-token-123"
+# Retries (429/5xx/network, for retry-safe tools) keep their attempt count but do not sleep in tests.
+FAST_RETRY = RetryPolicy(base_delay=0.0, max_delay=0.0)
+SANDBOX = Settings(access_token=TOKEN, environment="sandbox", retry_policy=FAST_RETRY)
+
+
+def settings(**changes: Any) -> Settings:
+    """Settings with the test token, Square's sandbox and fast retries, plus `changes`."""
+    return Settings(**{"access_token": TOKEN, "environment": "sandbox", "retry_policy": FAST_RETRY, **changes})
+
+
+CUSTOMER_ID = "JDKYHBWT1D4F8MFH63DBMEN8Y4"
+GROUP_ID = "545AXB44B4XXWMVQ4W8SBT3HHF"
+CARD_ID = "ccof:uIbfJXhXETSP197M3GB"
+AMELIA_ID = "8DDA5NZVBZFGAX0V3HPF81HHE0"
+MARIE_ID = "N18CPRVXR5214XPBBA6BZQWF3C"
+MISSING_ID = "2GYD7WNXF7BJZW1PMGNXZ3Y8M8"
+ADDRESS = {
+    "address_line_1": "500 Electric Ave",
+    "address_line_2": "Suite 600",
+    "locality": "New York",
+    "administrative_district_level_1": "NY",
+    "postal_code": "10003",
+    "country": "US",
+}
+ADDRESS_LINE = "500 Electric Ave, Suite 600, New York, NY 10003, US"
+
+# One valid argument set per tool, every tool of the registry.
+VALID_ARGS: dict[str, dict[str, Any]] = {
+    "list_customers": {"limit": 2, "sort_field": "CREATED_AT", "sort_order": "DESC"},
+    "create_customer": {
+        "given_name": "Amelia",
+        "family_name": "Earhart",
+        "email_address": "Amelia.Earhart@example.com",
+    },
+    "bulk_create_customers": {"customers": {"k1": {"given_name": "Amelia"}, "k2": {"email_address": "m@example.com"}}},
+    "bulk_delete_customers": {"customer_ids": [AMELIA_ID, MARIE_ID]},
+    "bulk_retrieve_customers": {"customer_ids": [AMELIA_ID, MARIE_ID]},
+    "bulk_update_customers": {"customers": {AMELIA_ID: {"note": "vip", "version": 2}}},
+    "search_customers": {"query": {"filter": {"email_address": {"fuzzy": "example.com"}}}, "limit": 10},
+    "delete_customer": {"customer_id": CUSTOMER_ID, "version": 1},
+    "retrieve_customer": {"customer_id": CUSTOMER_ID},
+    "update_customer": {"customer_id": CUSTOMER_ID, "note": "vip", "version": 1},
+    "create_customer_card": {"customer_id": CUSTOMER_ID, "card_nonce": "cnon:card-nonce-ok"},
+    "delete_customer_card": {"customer_id": CUSTOMER_ID, "card_id": CARD_ID},
+    "remove_group_from_customer": {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID},
+    "add_group_to_customer": {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID},
+}
+
+_SMALL_CUSTOMER = {"id": CUSTOMER_ID, "version": 1, "given_name": "Amelia", "creation_source": "THIRD_PARTY"}
+# A success body every tool's trim function can read (used where the body does not matter).
+ANY_SUCCESS_BODY: dict[str, Any] = {
+    "customer": _SMALL_CUSTOMER,
+    "customers": [_SMALL_CUSTOMER],
+    "responses": {AMELIA_ID: {"customer": _SMALL_CUSTOMER}},
+    "card": {"id": CARD_ID, "card_brand": "VISA", "last_4": "1111"},
+}
+
+
+@cache
+def _spec() -> dict[str, Any] | None:
+    if not SPEC_PATH.is_file():
+        return None
+    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def load_spec() -> dict[str, Any]:
+    spec = _spec()
+    if spec is None:
+        pytest.skip(f"Square's OpenAPI spec is absent at {SPEC_PATH} (DESIGN.md: tests read it from ../shared/)")
+    return spec
+
+
+def response_example(schema_name: str) -> dict[str, Any]:
+    """A fresh copy of components.schemas.<schema_name>.example from Square's spec."""
+    example: dict[str, Any] = load_spec()["components"]["schemas"][schema_name]["example"]
+    return copy.deepcopy(example)
+
+
+Responder = Callable[[httpx.Request], httpx.Response]
+
+
+def json_response(body: Any, status: int = 200) -> Responder:
+    return lambda request: httpx.Response(status, json=body)
+
+
+@dataclass
+class FakeSquare:
+    """Answers every request with `respond(request)` (which may raise) and records what was sent."""
+
+    respond: Responder = field(default_factory=lambda: json_response(ANY_SUCCESS_BODY))
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        return self.respond(request)
+
+    def client(self, settings: Settings = SANDBOX) -> SquareClient:
+        return SquareClient(settings, transport=httpx.MockTransport(self.handle))
+
+
+async def call_tool(
+    name: str,
+    arguments: Mapping[str, Any] | None,
+    respond: Responder | None = None,
+    settings: Settings = SANDBOX,
+) -> tuple[CallToolResult, list[httpx.Request]]:
+    """One Dispatcher.call against a fresh fake Square; returns the result and the requests sent."""
+    fake = FakeSquare() if respond is None else FakeSquare(respond)
+    client = fake.client(settings)
+    try:
+        result = await Dispatcher(client).call(name, arguments)
+    finally:
+        await client.aclose()
+    return result, fake.requests
+
+
+def result_text(result: CallToolResult) -> str:
+    assert len(result.content) == 1
+    block = result.content[0]
+    assert block.type == "text"
+    return block.text

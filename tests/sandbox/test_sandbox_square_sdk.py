@@ -1,0 +1,85 @@
+"""Square's own Python SDK (`squareup` 46.x) runs all 14 Customers operations against the sandbox process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sandbox_support import live_sandbox
+
+from server.sandbox.seed import VIP_GROUP_ID
+
+square = pytest.importorskip("square", reason="the `squareup` SDK is not installed: pip install 'squareup>=46,<47'")
+
+
+@pytest.fixture(scope="module")
+def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    db_path = str(Path(tmp_path_factory.mktemp("sdk")) / "sandbox.db")
+    with live_sandbox(db_path) as (_, base_url):
+        yield square.Square(token="sandbox-token", base_url=base_url, version="2026-09-16", timeout=10)
+
+
+def test_all_fourteen_operations(sdk: object) -> None:
+    client = sdk.customers  # type: ignore[attr-defined]
+    created = client.create(given_name="Amelia", family_name="Earhart", email_address="amelia@example.com",
+                            phone_number="+1-212-555-4240", idempotency_key="sdk-1")  # fmt: skip
+    assert not created.errors
+    customer = created.customer
+    assert customer.id and customer.version == 0 and customer.creation_source == "THIRD_PARTY"
+
+    assert client.get(customer.id).customer.email_address == "amelia@example.com"
+
+    updated = client.update(customer.id, note="flies", version=0)
+    assert updated.customer.note == "flies" and updated.customer.version == 1
+
+    batch = client.batch_create(customers={"sdk-k1": {"given_name": "Marie"}, "sdk-k2": {"company_name": "Acme"}})
+    other_ids = [entry.customer.id for entry in batch.responses.values()]
+    assert len(other_ids) == 2
+
+    listed = [c.id for c in client.list(limit=1, sort_field="DEFAULT", sort_order="ASC")]  # the pager follows cursors
+    assert sorted(listed) == sorted([customer.id, *other_ids])
+
+    found = client.search(query={"filter": {"email_address": {"exact": "AMELIA@example.com"}}}, limit=10, count=True)
+    assert [c.id for c in found.customers] == [customer.id] and found.count == 1
+
+    retrieved = client.bulk_retrieve_customers(customer_ids=[customer.id, *other_ids])
+    assert set(retrieved.responses) == {customer.id, *other_ids}
+
+    bulk_updated = client.bulk_update_customers(customers={other_ids[0]: {"note": "bulk", "version": 0}})
+    assert bulk_updated.responses[other_ids[0]].customer.version == 1
+
+    client.groups.add(customer.id, VIP_GROUP_ID)
+    assert client.get(customer.id).customer.group_ids == [VIP_GROUP_ID]
+    client.groups.remove(customer.id, VIP_GROUP_ID)
+    assert not client.get(customer.id).customer.group_ids
+
+    card = client.cards.create(customer.id, card_nonce="cnon:card-nonce-ok", cardholder_name="Amelia Earhart").card
+    assert card.card_brand == "VISA" and card.last4 == "1111"
+    client.cards.delete(customer.id, card.id)
+
+    client.delete(customer.id, version=3)  # created, updated, added to and removed from a group
+    deleted = client.bulk_delete_customers(customer_ids=other_ids)
+    assert all(not entry.errors for entry in deleted.responses.values())
+    assert not list(client.list())
+
+
+def test_sdk_surfaces_square_errors(sdk: object) -> None:
+    from square.core.api_error import ApiError
+
+    with pytest.raises(ApiError) as caught:
+        sdk.customers.get("MISSING0000000000000000000")  # type: ignore[attr-defined]
+    assert caught.value.status_code == 404
+    with pytest.raises(ApiError) as stale:
+        made = sdk.customers.create(given_name="Versioned")  # type: ignore[attr-defined]
+        # The SDK retries 408/409/429/5xx by default; a stale version never succeeds, so ask for no retries.
+        sdk.customers.update(made.customer.id, note="x", version=7, request_options={"max_retries": 0})  # type: ignore[attr-defined]
+    assert stale.value.status_code == 409
+    assert stale.value.body["errors"][0]["code"] == "CONFLICT"
+
+
+def test_sdk_can_make_and_find_groups(sdk: object) -> None:
+    groups = sdk.customers.groups  # type: ignore[attr-defined]
+    made = groups.create(group={"name": "SDK regulars"}, idempotency_key="sdk-group").group
+    assert groups.get(made.id).group.name == "SDK regulars"
+    assert made.id in [g.id for g in groups.list(limit=1)]

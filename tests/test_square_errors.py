@@ -1,0 +1,303 @@
+"""Square's error answers, network failures and timeouts become readable tool errors, for every tool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fakes import CUSTOMER_ID, FAST_RETRY, TOKEN, VALID_ARGS, Responder, call_tool, json_response, result_text
+
+from tools import TOOLS, TOOLS_BY_NAME, ToolSpec
+
+by_tool = pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
+NOT_FOUND_DETAIL = f"Customer with ID `{CUSTOMER_ID}` not found."
+CONFLICT_DETAIL = "Attempted to update customer with stale version: 3, current version: 4"
+TOO_LONG_DETAIL = "Field must not be greater than 300 length"
+BAD_GATEWAY_HTML = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
+    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+def square_errors(status: int, *errors: dict[str, Any]) -> Responder:
+    return json_response({"errors": list(errors)}, status)
+
+
+def error(
+    code: str, detail: str | None = None, field: str | None = None, category: str = "INVALID_REQUEST_ERROR"
+) -> dict[str, Any]:
+    out = {"category": category, "code": code}
+    if detail is not None:
+        out["detail"] = detail
+    if field is not None:
+        out["field"] = field
+    return out
+
+
+def raising(exc_type: type[httpx.RequestError]) -> Responder:
+    def respond(request: httpx.Request) -> httpx.Response:
+        raise exc_type(f"simulated failure; Authorization: Bearer {TOKEN}", request=request)
+
+    return respond
+
+
+def no_secrets(text: str) -> None:
+    assert TOKEN not in text
+    assert "Bearer" not in text
+    assert "Traceback" not in text
+    assert 'File "' not in text
+
+
+async def tool_error(tool: ToolSpec, respond: Responder, *, retryable: bool = False) -> str:
+    """The tool error text; a 4xx is never resent, a 5xx/429/network failure at most max_attempts times."""
+    result, sent = await call_tool(tool.name, VALID_ARGS[tool.name], respond)
+    text = result_text(result)
+    assert result.is_error, text
+    assert result.structured_content is None
+    if retryable:
+        assert 1 <= len(sent) <= FAST_RETRY.max_attempts
+    else:
+        assert len(sent) == 1, "a client error must not be resent"
+    no_secrets(text)
+    return text
+
+
+# (a) 4xx answers with errors[] ------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@by_tool
+async def test_404_not_found(tool: ToolSpec) -> None:
+    text = await tool_error(tool, square_errors(404, error("NOT_FOUND", NOT_FOUND_DETAIL)))
+
+    assert text.startswith("NOT_FOUND: ")
+    assert NOT_FOUND_DETAIL in text
+    assert "search_customers or list_customers" in text  # what to do next
+
+
+@pytest.mark.anyio
+@by_tool
+async def test_409_conflict_on_version(tool: ToolSpec) -> None:
+    text = await tool_error(tool, square_errors(409, error("CONFLICT", CONFLICT_DETAIL, "version")))
+
+    assert text.startswith("CONFLICT (version): ")
+    assert CONFLICT_DETAIL in text
+    assert "retrieve the customer for its current version" in text
+
+
+@pytest.mark.anyio
+@by_tool
+async def test_400_value_too_long_names_the_field(tool: ToolSpec) -> None:
+    text = await tool_error(tool, square_errors(400, error("VALUE_TOO_LONG", TOO_LONG_DETAIL, "given_name")))
+
+    assert text.startswith(f"VALUE_TOO_LONG (given_name): {TOO_LONG_DETAIL}")
+
+
+@pytest.mark.anyio
+@by_tool
+async def test_several_errors_are_all_reported_in_order(tool: ToolSpec) -> None:
+    text = await tool_error(
+        tool,
+        square_errors(
+            400,
+            error("INVALID_EMAIL_ADDRESS", "Expected email_address to be a valid email address.", "email_address"),
+            error("INVALID_PHONE_NUMBER", "Expected phone_number to be a valid phone number.", "phone_number"),
+        ),
+    )
+
+    assert text.startswith("INVALID_EMAIL_ADDRESS (email_address): Expected email_address")
+    assert "; INVALID_PHONE_NUMBER (phone_number): Expected phone_number" in text
+
+
+# Codes with a next step in tools/errors.py, and a phrase of that step.
+NEXT_STEPS = [
+    (401, "UNAUTHORIZED", "AUTHENTICATION_ERROR", "check SQUARE_ACCESS_TOKEN"),
+    (401, "ACCESS_TOKEN_EXPIRED", "AUTHENTICATION_ERROR", "renew the access token"),
+    (403, "INSUFFICIENT_SCOPES", "AUTHENTICATION_ERROR", "CUSTOMERS_READ/CUSTOMERS_WRITE"),
+    (429, "RATE_LIMITED", "RATE_LIMIT_ERROR", "wait a few seconds and retry"),
+    (400, "VERSION_MISMATCH", "INVALID_REQUEST_ERROR", "retrieve the customer for its current version"),
+    (400, "IDEMPOTENCY_KEY_REUSED", "INVALID_REQUEST_ERROR", "new idempotency_key"),
+    (400, "INVALID_CURSOR", "INVALID_REQUEST_ERROR", "without a cursor"),
+    (402, "CARD_DECLINED", "PAYMENT_METHOD_ERROR", "ask for another card"),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("status", "code", "category", "step"), NEXT_STEPS, ids=[c[1] for c in NEXT_STEPS])
+@pytest.mark.parametrize("tool", [t for t in TOOLS if t.name in ("retrieve_customer", "create_customer")])
+async def test_next_step_per_code(tool: ToolSpec, status: int, code: str, category: str, step: str) -> None:
+    detail = "This request could not be processed."
+    text = await tool_error(
+        tool, square_errors(status, error(code, detail, category=category)), retryable=status == 429
+    )
+
+    assert text.startswith(f"{code}: {detail}")
+    assert step in text
+
+
+@pytest.mark.anyio
+async def test_an_error_without_code_or_detail_still_reads() -> None:
+    result, _ = await call_tool("retrieve_customer", VALID_ARGS["retrieve_customer"], square_errors(400, {}))
+
+    assert result.is_error
+    assert result_text(result).startswith("ERROR")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "body",
+    [{"errors": []}, {"errors": ["boom"]}, {"errors": "boom"}, {"message": "bad"}, [1, 2], "text", None],
+    ids=["empty-list", "list-of-str", "str", "no-errors", "json-list", "json-str", "json-null"],
+)
+async def test_a_4xx_with_an_odd_json_body_is_still_a_tool_error(body: Any) -> None:
+    result, _ = await call_tool("retrieve_customer", VALID_ARGS["retrieve_customer"], json_response(body, 400))
+
+    text = result_text(result)
+    assert result.is_error
+    assert text.startswith("HTTP_400")
+    no_secrets(text)
+
+
+@pytest.mark.anyio
+async def test_no_double_full_stop_before_the_next_step() -> None:
+    respond = square_errors(404, error("NOT_FOUND", NOT_FOUND_DETAIL))
+    result, _ = await call_tool("retrieve_customer", VALID_ARGS["retrieve_customer"], respond)
+
+    assert ".." not in result_text(result)
+
+
+# (b) 5xx with errors[] and (c) 5xx without JSON ----------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@by_tool
+@pytest.mark.parametrize(
+    ("status", "code"), [(500, "INTERNAL_SERVER_ERROR"), (503, "SERVICE_UNAVAILABLE"), (504, "GATEWAY_TIMEOUT")]
+)
+async def test_5xx_with_errors_says_retry(tool: ToolSpec, status: int, code: str) -> None:
+    detail = "An internal error has occurred, and the API was unable to service your request."
+    text = await tool_error(tool, square_errors(status, error(code, detail, category="API_ERROR")), retryable=True)
+
+    assert text.startswith(f"{code}: {detail.rstrip('.')} (HTTP {status}). Next step:")
+    assert "retry" in text
+
+
+@pytest.mark.anyio
+async def test_5xx_with_errors_names_the_http_status() -> None:
+    respond = square_errors(500, error("INTERNAL_SERVER_ERROR", "boom", category="API_ERROR"))
+    text = await tool_error(TOOLS_BY_NAME["retrieve_customer"], respond, retryable=True)
+
+    assert "500" in text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "respond",
+    [square_errors(503, error("SERVICE_UNAVAILABLE", category="API_ERROR")), raising(httpx.ReadTimeout)],
+    ids=["503", "read-timeout"],
+)
+async def test_a_card_nonce_is_never_sent_twice(respond: Responder) -> None:
+    """create_customer_card has no idempotency key and a single-use nonce: one attempt only."""
+    result, sent = await call_tool("create_customer_card", VALID_ARGS["create_customer_card"], respond)
+
+    assert result.is_error
+    assert len(sent) == 1
+
+
+@pytest.mark.anyio
+@by_tool
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [
+        (502, BAD_GATEWAY_HTML, "text/html"),
+        (503, "", "text/plain"),
+        (500, "upstream connect error or disconnect/reset before headers", "text/plain"),
+        (504, '{"errors": [', "application/json"),  # truncated JSON
+    ],
+    ids=["502-html", "503-empty", "500-text", "504-broken-json"],
+)
+async def test_5xx_without_json_names_the_status_and_says_retry(
+    tool: ToolSpec, status: int, body: str, content_type: str
+) -> None:
+    respond: Responder = lambda request: httpx.Response(  # noqa: E731
+        status, content=body.encode(), headers={"Content-Type": content_type}
+    )
+    text = await tool_error(tool, respond, retryable=True)
+
+    assert text.startswith(f"HTTP_{status}")
+    assert "retry" in text
+    assert len(text) < 400, "an HTML page must not come back whole"
+    assert "\n" not in text and "\r" not in text
+
+
+@pytest.mark.anyio
+async def test_a_2xx_without_json_is_a_tool_error_not_a_crash() -> None:
+    respond: Responder = lambda request: httpx.Response(200, content=b"<html>captive portal</html>")  # noqa: E731
+    result, _ = await call_tool("retrieve_customer", VALID_ARGS["retrieve_customer"], respond)
+
+    assert result.is_error
+    assert result_text(result).startswith("UNEXPECTED_RESPONSE: Square answered HTTP 200 without a JSON object")
+
+
+# (d) the network --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@by_tool
+@pytest.mark.parametrize(
+    "exc_type", [httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.ProxyError, httpx.WriteError]
+)
+async def test_network_errors(tool: ToolSpec, exc_type: type[httpx.RequestError]) -> None:
+    text = await tool_error(tool, raising(exc_type), retryable=True)
+
+    assert text.startswith("NETWORK_ERROR")
+    assert "retry" in text
+    assert "simulated failure" not in text  # the exception's message (which may hold headers) stays out
+
+
+@pytest.mark.anyio
+@by_tool
+@pytest.mark.parametrize("exc_type", [httpx.ReadTimeout, httpx.ConnectTimeout, httpx.WriteTimeout, httpx.PoolTimeout])
+async def test_timeouts(tool: ToolSpec, exc_type: type[httpx.RequestError]) -> None:
+    text = await tool_error(tool, raising(exc_type), retryable=True)
+
+    assert text.startswith("TIMEOUT")
+    assert "retry" in text
+
+
+# (e) the token never appears ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@by_tool
+@pytest.mark.parametrize(
+    "respond",
+    [
+        square_errors(
+            401, error("UNAUTHORIZED", "This request could not be authorized.", category="AUTHENTICATION_ERROR")
+        ),
+        square_errors(403, error("FORBIDDEN", "You are not allowed to access this resource.")),
+        json_response({}),
+    ],
+    ids=["401", "403", "200"],
+)
+async def test_the_token_never_appears_in_the_result(tool: ToolSpec, respond: Responder) -> None:
+    result, sent = await call_tool(tool.name, VALID_ARGS[tool.name], respond)
+
+    assert sent[0].headers["Authorization"] == f"Bearer {TOKEN}"  # it was sent...
+    assert TOKEN not in result_text(result)  # ...and does not come back
+    assert TOKEN not in repr(result.structured_content)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [400, 502])
+async def test_an_upstream_echoing_the_headers_does_not_leak_the_token(status: int) -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        lines = "\n".join(f"{k}: {v}" for k, v in request.headers.items() if k.lower() == "authorization")
+        return httpx.Response(status, text=f"Bad request\n{lines}\n")
+
+    result, _ = await call_tool("retrieve_customer", VALID_ARGS["retrieve_customer"], echo)
+
+    assert result.is_error
+    assert TOKEN not in result_text(result)

@@ -1,0 +1,406 @@
+"""Invalid arguments: a tool error that names the JSON path, and not one request sent to Square."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from fakes import CARD_ID, CUSTOMER_ID, GROUP_ID, VALID_ARGS, FakeSquare, call_tool, result_text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from server.dispatcher import Dispatcher
+from tools import TOOLS, TOOLS_BY_NAME, ToolSpec
+
+by_tool = pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
+
+
+async def assert_rejected(tool: str, args: dict[str, Any] | None, *paths: str, also: str = "") -> str:
+    """The call is a tool error naming each JSON path (as `<path>:`), and nothing reached Square."""
+    result, sent = await call_tool(tool, args)
+    text = result_text(result)
+    assert result.is_error, text
+    assert sent == [], f"{tool} sent a request for invalid arguments"
+    assert text.startswith(f"Invalid arguments for {tool}"), text
+    for path in paths:
+        assert f"\n- {path}:" in text, f"{path!r} not named in:\n{text}"
+    assert also in text
+    assert result.structured_content is None
+    return text
+
+
+def test_valid_args_cover_every_tool() -> None:
+    assert set(VALID_ARGS) == set(TOOLS_BY_NAME)
+
+
+@pytest.mark.anyio
+@by_tool
+async def test_valid_args_are_accepted(tool: ToolSpec) -> None:
+    result, sent = await call_tool(tool.name, VALID_ARGS[tool.name])
+
+    assert not result.is_error, result_text(result)
+    assert len(sent) == 1
+
+
+@pytest.mark.anyio
+@by_tool
+async def test_unknown_extra_argument(tool: ToolSpec) -> None:
+    await assert_rejected(
+        tool.name, {**VALID_ARGS[tool.name], "customerId": "X"}, "$", also="'customerId' was unexpected"
+    )
+
+
+# A field of each tool given the wrong JSON type, and the path that must be named.
+WRONG_TYPE: dict[str, tuple[dict[str, Any], str]] = {
+    "list_customers": ({"limit": "10"}, "$.limit"),
+    "create_customer": ({"given_name": 42}, "$.given_name"),
+    "bulk_create_customers": ({"customers": {"k1": {"given_name": ["Amelia"]}}}, "$.customers.k1.given_name"),
+    "bulk_delete_customers": ({"customer_ids": CUSTOMER_ID}, "$.customer_ids"),
+    "bulk_retrieve_customers": ({"customer_ids": [CUSTOMER_ID, 7]}, "$.customer_ids[1]"),
+    "bulk_update_customers": ({"customers": {CUSTOMER_ID: {"version": "3"}}}, f"$.customers.{CUSTOMER_ID}.version"),
+    "search_customers": ({"count": "true"}, "$.count"),
+    "delete_customer": ({"version": True}, "$.version"),
+    "retrieve_customer": ({"customer_id": 123}, "$.customer_id"),
+    "update_customer": ({"address": "500 Electric Ave"}, "$.address"),
+    "create_customer_card": ({"card_nonce": None}, "$.card_nonce"),
+    "delete_customer_card": ({"card_id": {"id": CARD_ID}}, "$.card_id"),
+    "remove_group_from_customer": ({"group_id": [GROUP_ID]}, "$.group_id"),
+    "add_group_to_customer": ({"group_id": 1.5}, "$.group_id"),
+}
+
+
+@pytest.mark.anyio
+@by_tool
+async def test_wrong_type(tool: ToolSpec) -> None:
+    change, path = WRONG_TYPE[tool.name]
+    await assert_rejected(tool.name, {**VALID_ARGS[tool.name], **change}, path)
+
+
+REQUIRED = [(tool, name) for tool in TOOLS for name in tool.input_schema.get("required", [])]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("tool", "name"), REQUIRED, ids=[f"{t.name}-{n}" for t, n in REQUIRED])
+async def test_missing_required_argument(tool: ToolSpec, name: str) -> None:
+    args = {k: v for k, v in VALID_ARGS[tool.name].items() if k != name}
+    await assert_rejected(tool.name, args, "$", also=f"'{name}' is a required property")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("tool", [t for t in TOOLS if t.input_schema.get("required")], ids=lambda t: t.name)
+async def test_arguments_none_for_a_tool_with_required_arguments(tool: ToolSpec) -> None:
+    first = tool.input_schema["required"][0]
+    await assert_rejected(tool.name, None, "$", also=f"'{first}' is a required property")
+
+
+@pytest.mark.anyio
+async def test_arguments_none_for_create_customer_asks_for_an_identity() -> None:
+    await assert_rejected("create_customer", None, "$", also="give at least one of given_name")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("tool", ["list_customers", "search_customers"])
+async def test_arguments_none_is_fine_without_required_arguments(tool: str) -> None:
+    result, sent = await call_tool(tool, None)
+
+    assert not result.is_error
+    assert len(sent) == 1
+
+
+@pytest.mark.anyio
+async def test_unknown_tool_name() -> None:
+    result, sent = await call_tool("delete_all_customers", {"confirm": True})
+
+    assert result.is_error
+    assert sent == []
+    text = result_text(result)
+    assert "Unknown tool 'delete_all_customers'" in text
+    assert "list_customers" in text  # says what exists
+
+
+LONG = "x" * 301
+EMPTY_UPDATE_MESSAGE = "name at least one field to change"
+IDENTITY_MESSAGE = "give at least one of given_name, family_name, company_name, email_address, phone_number"
+
+# (tool, arguments, the JSON paths that must be named, text that must appear)
+INVALID: list[Any] = [
+    # page sizes: Square allows 1..100
+    ("list_customers", {"limit": 0}, ["$.limit"], "less than the minimum of 1"),
+    ("list_customers", {"limit": 101}, ["$.limit"], "greater than the maximum of 100"),
+    ("list_customers", {"limit": -5}, ["$.limit"], ""),
+    ("search_customers", {"limit": 0}, ["$.limit"], ""),
+    ("search_customers", {"limit": 101}, ["$.limit"], ""),
+    ("list_customers", {"sort_order": "desc"}, ["$.sort_order"], ""),
+    ("list_customers", {"cursor": ""}, ["$.cursor"], ""),
+    # string lengths
+    ("create_customer", {"given_name": LONG}, ["$.given_name"], ""),
+    ("update_customer", {"customer_id": CUSTOMER_ID, "given_name": LONG}, ["$.given_name"], ""),
+    ("bulk_create_customers", {"customers": {"k1": {"given_name": LONG}}}, ["$.customers.k1.given_name"], ""),
+    (
+        "bulk_update_customers",
+        {"customers": {CUSTOMER_ID: {"given_name": LONG}}},
+        [f"$.customers.{CUSTOMER_ID}.given_name"],
+        "",
+    ),
+    ("create_customer", {"given_name": "A", "nickname": "n" * 101}, ["$.nickname"], "too long"),
+    ("create_customer", {"given_name": "A", "reference_id": "r" * 101}, ["$.reference_id"], "too long"),
+    # country, email, birthday
+    ("create_customer", {"given_name": "A", "address": {"country": "USA"}}, ["$.address.country"], "'USA'"),
+    ("create_customer", {"given_name": "A", "address": {"country": "us"}}, ["$.address.country"], ""),
+    (
+        "create_customer_card",
+        {"customer_id": CUSTOMER_ID, "card_nonce": "cnon:x", "billing_address": {"country": "USA"}},
+        ["$.billing_address.country"],
+        "",
+    ),
+    ("create_customer", {"given_name": "A", "address": {"street": "x"}}, ["$.address"], "'street' was unexpected"),
+    ("create_customer", {"email_address": "amelia at example.com"}, ["$.email_address"], ""),
+    ("create_customer", {"given_name": "A", "birthday": "19900101"}, ["$.birthday"], ""),
+    ("create_customer", {"given_name": "A", "birthday": "24/07/1897"}, ["$.birthday"], ""),
+    ("create_customer", {"given_name": "A", "birthday": "July 24"}, ["$.birthday"], ""),
+    ("update_customer", {"customer_id": CUSTOMER_ID, "birthday": "1897-7-24"}, ["$.birthday"], ""),
+    # create needs one of the five identifying fields
+    ("create_customer", {"nickname": "Amy", "note": "met at the fair"}, ["$"], IDENTITY_MESSAGE),
+    ("create_customer", {"given_name": "   ", "idempotency_key": "k"}, ["$"], IDENTITY_MESSAGE),
+    ("create_customer", {}, ["$"], IDENTITY_MESSAGE),
+    ("bulk_create_customers", {"customers": {"k1": {"note": "no name"}}}, ["$.customers.k1"], IDENTITY_MESSAGE),
+    # bulk sizes: 1..100
+    ("bulk_create_customers", {"customers": {}}, ["$.customers"], "should be non-empty"),
+    (
+        "bulk_create_customers",
+        {"customers": {f"k{i}": {"given_name": "A"} for i in range(101)}},
+        ["$.customers"],
+        "",
+    ),
+    ("bulk_update_customers", {"customers": {}}, ["$.customers"], ""),
+    (
+        "bulk_update_customers",
+        {"customers": {f"ID{i:03}": {"note": "x"} for i in range(101)}},
+        ["$.customers"],
+        "",
+    ),
+    ("bulk_delete_customers", {"customer_ids": []}, ["$.customer_ids"], "should be non-empty"),
+    ("bulk_delete_customers", {"customer_ids": [f"ID{i:03}" for i in range(101)]}, ["$.customer_ids"], ""),
+    ("bulk_retrieve_customers", {"customer_ids": []}, ["$.customer_ids"], ""),
+    ("bulk_retrieve_customers", {"customer_ids": [f"ID{i:03}" for i in range(101)]}, ["$.customer_ids"], ""),
+    ("bulk_delete_customers", {"customer_ids": [CUSTOMER_ID, CUSTOMER_ID]}, ["$.customer_ids"], "non-unique"),
+    ("bulk_update_customers", {"customers": {"a/b": {"note": "x"}}}, ["$.customers"], ""),
+    ("bulk_create_customers", {"customers": {"": {"given_name": "A"}}}, ["$.customers"], ""),
+    # an empty update changes nothing
+    ("update_customer", {"customer_id": CUSTOMER_ID}, ["$"], EMPTY_UPDATE_MESSAGE),
+    ("update_customer", {"customer_id": CUSTOMER_ID, "version": 4}, ["$"], EMPTY_UPDATE_MESSAGE),
+    ("bulk_update_customers", {"customers": {CUSTOMER_ID: {"version": 4}}}, [f"$.customers.{CUSTOMER_ID}"], ""),
+    ("bulk_update_customers", {"customers": {CUSTOMER_ID: {}}}, [f"$.customers.{CUSTOMER_ID}"], ""),
+    # phone numbers need 9-16 digits
+    ("create_customer", {"given_name": "A", "phone_number": "12345"}, ["$.phone_number"], "'12345'"),
+    ("create_customer", {"phone_number": "555-12"}, ["$.phone_number"], "9-16 digits"),
+    ("create_customer", {"given_name": "A", "phone_number": "call me maybe"}, ["$.phone_number"], ""),
+    ("update_customer", {"customer_id": CUSTOMER_ID, "phone_number": "12345"}, ["$.phone_number"], ""),
+    (
+        "bulk_create_customers",
+        {"customers": {"k1": {"given_name": "A", "phone_number": "12345"}}},
+        ["$.customers.k1.phone_number"],
+        "",
+    ),
+    (
+        "bulk_update_customers",
+        {"customers": {CUSTOMER_ID: {"phone_number": "12345"}}},
+        [f"$.customers.{CUSTOMER_ID}.phone_number"],
+        "",
+    ),
+    # search filters
+    (
+        "search_customers",
+        {"query": {"filter": {"email_address": {"exact": "a@example.com", "fuzzy": "example"}}}},
+        ["$.query.filter.email_address"],
+        "",
+    ),
+    (
+        "search_customers",
+        {"query": {"filter": {"phone_number": {"exact": "+12125554240", "fuzzy": "555"}}}},
+        ["$.query.filter.phone_number"],
+        "",
+    ),
+    ("search_customers", {"query": {"filter": {"email_address": {}}}}, ["$.query.filter.email_address"], ""),
+    ("search_customers", {"query": {"filter": {"email": {"exact": "a@b.c"}}}}, ["$.query.filter"], "'email'"),
+    (
+        "search_customers",
+        {"query": {"filter": {"created_at": {"start_at": "2024-01-01"}}}},
+        ["$.query.filter.created_at.start_at"],
+        "",
+    ),
+    (
+        "search_customers",
+        {"query": {"filter": {"creation_source": {"values": ["WEBSITE"]}}}},
+        ["$.query.filter.creation_source.values[0]"],
+        "",
+    ),
+    ("search_customers", {"query": {"sort": {"field": "NAME"}}}, ["$.query.sort.field"], ""),
+    # versions and card fields
+    ("delete_customer", {"customer_id": CUSTOMER_ID, "version": -1}, ["$.version"], ""),
+    ("create_customer_card", {"customer_id": CUSTOMER_ID, "card_nonce": ""}, ["$.card_nonce"], ""),
+    ("create_customer", {"given_name": "A", "idempotency_key": ""}, ["$.idempotency_key"], ""),
+    ("create_customer", {"given_name": "A", "idempotency_key": "k" * 129}, ["$.idempotency_key"], ""),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("tool", "args", "paths", "also"), INVALID, ids=[f"{i:02}-{case[0]}" for i, case in enumerate(INVALID)]
+)
+async def test_invalid_arguments(tool: str, args: dict[str, Any], paths: list[str], also: str) -> None:
+    await assert_rejected(tool, args, *paths, also=also)
+
+
+BAD_IDS = ["a/b", "{customer_id}", "../customers", "JDKY HBWT", "", "%2F", "ccof:x/../..", "?x=1"]
+PATH_PARAMS = [(tool, name) for tool in TOOLS for name in tool.path_params]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("tool", "name"), PATH_PARAMS, ids=[f"{t.name}-{n}" for t, n in PATH_PARAMS])
+@pytest.mark.parametrize("bad", BAD_IDS)
+async def test_path_id_that_could_change_the_url(tool: ToolSpec, name: str, bad: str) -> None:
+    await assert_rejected(tool.name, {**VALID_ARGS[tool.name], name: bad}, f"$.{name}")
+
+
+DOT_SEGMENTS = [".", ".."]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("tool", "name"), PATH_PARAMS, ids=[f"{t.name}-{n}" for t, n in PATH_PARAMS])
+@pytest.mark.parametrize("bad", DOT_SEGMENTS)
+async def test_a_dot_segment_id_is_rejected(tool: ToolSpec, name: str, bad: str) -> None:
+    await assert_rejected(tool.name, {**VALID_ARGS[tool.name], name: bad}, f"$.{name}")
+
+
+@pytest.mark.anyio
+async def test_dot_dot_card_id_never_becomes_a_customer_delete() -> None:
+    """The concrete damage of the dot-segment bug, shown as a plain assertion on what is sent."""
+    _, sent = await call_tool("delete_customer_card", {"customer_id": CUSTOMER_ID, "card_id": ".."})
+
+    for request in sent:
+        assert request.url.path.startswith(f"/v2/customers/{CUSTOMER_ID}/cards/"), (
+            f"delete_customer_card sent {request.method} {request.url.path}"
+        )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("tool", ["bulk_delete_customers", "bulk_retrieve_customers"])
+async def test_bulk_ids_are_checked_like_path_ids(tool: str) -> None:
+    await assert_rejected(tool, {"customer_ids": [CUSTOMER_ID, "a/b"]}, "$.customer_ids[1]")
+
+
+@pytest.mark.anyio
+async def test_several_problems_are_all_named() -> None:
+    text = await assert_rejected(
+        "create_customer", {"given_name": LONG, "address": {"country": "USA"}, "limit": 3}, "$", "$.given_name"
+    )
+    assert "$.address.country:" in text
+
+
+@pytest.mark.anyio
+async def test_a_huge_bad_value_is_not_echoed_whole() -> None:
+    text = await assert_rejected("create_customer", {"given_name": "y" * 1_000_000}, "$.given_name")
+    assert len(text) < 1_000
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("tool", "args", "reason"),
+    [
+        pytest.param("create_customer", {"given_name": LONG}, "is too long", id="given_name-301"),
+        pytest.param(
+            "bulk_create_customers",
+            {"customers": {f"k{i}": {"given_name": "A"} for i in range(101)}},
+            "has too many properties",
+            id="bulk-create-101",
+        ),
+        pytest.param(
+            "bulk_delete_customers",
+            {"customer_ids": [f"ID{i:03}" for i in range(101)]},
+            "is too long",
+            id="bulk-delete-101",
+        ),
+    ],
+)
+async def test_the_reason_survives_when_the_bad_value_is_long(tool: str, args: dict[str, Any], reason: str) -> None:
+    await assert_rejected(tool, args, also=reason)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("bad", ["JDKYHBWT1D4F8MFH63DBMEN8Y4\n", "A\n"])
+async def test_an_id_with_a_trailing_newline_is_rejected(bad: str) -> None:
+    await assert_rejected("retrieve_customer", {"customer_id": bad}, "$.customer_id")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("birthday", ["1990-13-45", "2001-02-30", "00-00"])
+async def test_an_impossible_birthday_is_rejected(birthday: str) -> None:
+    await assert_rejected("create_customer", {"given_name": "A", "birthday": birthday}, "$.birthday")
+
+
+@pytest.mark.anyio
+async def test_a_lone_surrogate_in_a_query_string_is_a_tool_error() -> None:
+    result, _ = await call_tool("list_customers", {"cursor": "\ud800"})
+    assert result.is_error
+
+
+# --- property: Dispatcher.call never raises, and invalid arguments never reach Square --------------------------
+
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**40), max_value=2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from([CUSTOMER_ID, "a/b", "{customer_id}", "USA", "12345", "+1-212-555-4240", "1897-07-24", "x" * 301])
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def _keys(tool: ToolSpec) -> st.SearchStrategy[str]:
+    return st.sampled_from(sorted(tool.input_schema["properties"])) | st.text(max_size=10)
+
+
+def arguments_for(tool: ToolSpec) -> st.SearchStrategy[dict[str, Any]]:
+    valid = VALID_ARGS[tool.name]
+    keys = sorted(valid)
+    random_args = st.dictionaries(_keys(tool), JSON_VALUES, max_size=6)
+    dropped = st.sampled_from(keys).map(lambda k: {n: v for n, v in valid.items() if n != k})
+    retyped = st.tuples(st.sampled_from(keys), JSON_VALUES).map(lambda kv: {**valid, kv[0]: kv[1]})
+    added = st.tuples(_keys(tool), JSON_VALUES).map(lambda kv: {**valid, kv[0]: kv[1]})
+    nested = st.tuples(st.sampled_from(keys), st.text(max_size=8), JSON_VALUES).map(
+        lambda t: {**valid, t[0]: {**valid[t[0]], t[1]: t[2]}} if isinstance(valid[t[0]], dict) else valid
+    )
+    return st.one_of(random_args, dropped, retyped, added, nested, st.just(valid))
+
+
+@by_tool
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_property_never_raises_and_invalid_means_nothing_sent(tool: ToolSpec, data: st.DataObject) -> None:
+    args = data.draw(arguments_for(tool), label="arguments")
+    fake = FakeSquare()
+
+    async def run() -> Any:
+        client = fake.client()
+        try:
+            return await Dispatcher(client).call(tool.name, args)
+        finally:
+            await client.aclose()
+
+    result = anyio.run(run)
+    text = result_text(result)
+    assert "Traceback" not in text
+    if result.is_error:
+        assert text.startswith(f"Invalid arguments for {tool.name}; nothing was sent"), text
+        assert fake.requests == []
+        assert "\n- $" in text  # each problem starts with its JSON path
+    else:
+        assert len(fake.requests) == 1
+        assert result.structured_content is not None
