@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-format", default="text", choices=["text", "json"], help="logfmt text or JSON lines")
     parser.add_argument("--read-only", action="store_true", default=None, help="same as SQUARE_READ_ONLY=true")
     parser.add_argument("--redact-pii", action="store_true", default=None, help="same as SQUARE_REDACT_PII=true")
     commands = parser.add_subparsers(dest="command")
@@ -79,7 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"square-customers-mcp: {error}", file=sys.stderr)
         return 2
-    configure_logging(args.log_level, [settings.access_token, settings.http_token, getattr(args, "token", None)])
+    configure_logging(
+        args.log_level, [settings.access_token, settings.http_token, getattr(args, "token", None)], args.log_format
+    )
     if args.command == "sandbox":
         return _run_sandbox(args, settings)
     transport = getattr(args, "transport", "stdio")
