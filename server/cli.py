@@ -37,6 +37,20 @@ stdout carries the MCP protocol on stdio; logs go to stderr and never contain th
 """
 
 
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    # Accepted before or after the command; SUPPRESS keeps a later parser from resetting an earlier value.
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default=argparse.SUPPRESS)
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], default=argparse.SUPPRESS, help="logfmt text or JSON lines"
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", default=argparse.SUPPRESS, help="same as SQUARE_READ_ONLY=true"
+    )
+    parser.add_argument(
+        "--redact-pii", action="store_true", default=argparse.SUPPRESS, help="same as SQUARE_REDACT_PII=true"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="square-customers-mcp",
@@ -45,13 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    parser.add_argument("--log-format", default="text", choices=["text", "json"], help="logfmt text or JSON lines")
-    parser.add_argument("--read-only", action="store_true", default=None, help="same as SQUARE_READ_ONLY=true")
-    parser.add_argument("--redact-pii", action="store_true", default=None, help="same as SQUARE_REDACT_PII=true")
+    _add_common_options(parser)
+    parser.set_defaults(log_level="INFO", log_format="text", read_only=None, redact_pii=None)
     commands = parser.add_subparsers(dest="command")
 
     serve = commands.add_parser("serve", help="serve MCP over stdio (default) or streamable HTTP at /mcp")
+    _add_common_options(serve)
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -60,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sandbox = commands.add_parser("sandbox", help="serve the local Square-compatible Customers API over HTTP")
+    _add_common_options(sandbox)
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--db", help="database file (default: SQUARE_SANDBOX_DB or the user data directory)")

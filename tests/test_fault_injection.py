@@ -4,7 +4,11 @@ create_customer through MCP loses nothing and duplicates nothing."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import anyio
 import httpx
@@ -117,3 +121,48 @@ def test_bad_fault_specs_are_refused_clearly(spec: str, message: str) -> None:
         FaultSpec.parse(spec)
     with pytest.raises(ConfigError, match="SQUARE_SANDBOX_FAULTS"):
         Settings.from_env({"SQUARE_SANDBOX_FAULTS": spec})
+
+
+async def test_sandbox_command_injects_faults_over_real_tcp(tmp_path: Path) -> None:
+    """`square-customers-mcp sandbox --faults`: dropped connections are real TCP drops, and still
+    no create is lost or duplicated."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("square-customers-mcp")), "sandbox", "--port", str(port),
+        "--db", str(tmp_path / "faults.db"), "--log-level", "ERROR",
+        "--faults", "429=0.1,503=0.1,drop_before=0.1,drop_after=0.1,retry_after=0,seed=3",
+    ]  # fmt: skip
+    async with await anyio.open_process(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        try:
+            await wait_for_port(port)
+            settings = Settings.from_env({"SQUARE_BASE_URL": f"http://127.0.0.1:{port}"})
+            policy = RetryPolicy(max_attempts=20, deadline_seconds=30, base_delay=0.001, max_delay=0.01)
+            dispatcher = Dispatcher(SquareClient(settings, retry=policy))
+            for i in range(40):
+                result = await dispatcher.call("create_customer", {"given_name": f"Tcp{i:02d}"})
+                assert not result.is_error, result.content
+            listed = await dispatcher.call("list_customers", {"count": True, "fields": ["given_name"]})
+            assert listed.structured_content is not None
+            names = sorted(c["given_name"] for c in listed.structured_content["customers"])
+            assert listed.structured_content["count"] == 40
+            assert names == [f"Tcp{i:02d}" for i in range(40)]
+        finally:
+            proc.terminate()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_for_port(port: int) -> None:
+    with anyio.fail_after(15):
+        while True:
+            try:
+                stream = await anyio.connect_tcp("127.0.0.1", port)
+            except OSError:
+                await anyio.sleep(0.05)
+            else:
+                await stream.aclose()
+                return
