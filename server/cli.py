@@ -11,9 +11,8 @@ from collections.abc import Sequence
 import anyio
 
 from server import __version__
-from server.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings
+from server.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings, is_loopback
 from server.logs import configure_logging
-from server.transports import is_loopback
 
 log = logging.getLogger("square_customers_mcp")
 

@@ -27,9 +27,13 @@ class SquareResponse:
     status: int
     body: Any
     """Parsed JSON, or None when Square sent no JSON."""
-    text: str
-    """The raw body, for errors that are not JSON."""
+    raw: bytes
+    """The body as sent (token scrubbed), for errors that are not JSON."""
     attempts: int = 1
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", errors="replace")
 
 
 class SquareClient:
@@ -51,7 +55,8 @@ class SquareClient:
         # An upstream that echoes request headers (a proxy, a wrong SQUARE_BASE_URL) must not get the
         # token into a tool result: answers are scrubbed of it before anything reads them.
         # Square tokens are 64 characters; a test's one-letter token would scrub ordinary text.
-        self._secret = settings.access_token if settings.access_token and len(settings.access_token) >= 12 else None
+        secret = settings.access_token if settings.access_token and len(settings.access_token) >= 12 else None
+        self._secret = secret.encode() if secret else None
         self._http = httpx.AsyncClient(
             base_url=settings.resolved_base_url,
             transport=transport,
@@ -113,14 +118,14 @@ class SquareClient:
             await anyio.sleep(delay)
 
     def _parse(self, response: httpx.Response, attempts: int) -> SquareResponse:
-        text = response.text
-        if self._secret and self._secret in text:
-            text = text.replace(self._secret, "***")
+        raw = response.content
+        if self._secret and self._secret in raw:
+            raw = raw.replace(self._secret, b"***")
         try:
-            parsed = json.loads(text) if text else None
+            parsed = json.loads(raw) if raw else None  # Square answers UTF-8 JSON
         except ValueError:
             parsed = None
-        return SquareResponse(response.status_code, parsed, text, attempts)
+        return SquareResponse(response.status_code, parsed, raw, attempts)
 
     @staticmethod
     def _may_retry(policy: RetryPolicy, attempt: int, deadline: float, wait: float | None) -> bool:

@@ -8,7 +8,6 @@ are always on; request bodies are capped; stateless JSON responses so any replic
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from typing import Any
 
 from mcp.server import Server
@@ -19,16 +18,9 @@ from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 
+from server.config import is_loopback
+
 MAX_BODY_BYTES = 1024 * 1024  # a full bulk call of 100 customers is far below this
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class StaticTokenVerifier:

@@ -131,9 +131,20 @@ class OutputSchemaGenerator(GenerateJsonSchema):
         return inner
 
 
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions)
+        return {key: _inline(value, definitions) for key, value in node.items() if key != "title"}
+    if isinstance(node, list):
+        return [_inline(item, definitions) for item in node]
+    return node
+
+
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema with the (non-recursive) definitions inlined: clients that check every
+    result against it, as the mcp SDK's does, resolve no references per customer."""
     schema = model.model_json_schema(schema_generator=OutputSchemaGenerator)
-    schema.pop("title", None)
-    for definition in schema.get("$defs", {}).values():
-        definition.pop("title", None)
-    return schema
+    definitions = schema.pop("$defs", {})
+    result: dict[str, Any] = _inline(schema, definitions)
+    return result

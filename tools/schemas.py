@@ -17,7 +17,7 @@ JSON = dict[str, Any]
 # Square's ids: customers and groups are 26 upper-case letters and digits, segment ids carry a
 # dot suffix, card ids a "ccof:" prefix. The pattern also stops a literal "{customer_id}" or a
 # slash from becoming part of the URL.
-ID_PATTERN = r"^[A-Za-z0-9][\w.:-]*$"  # a leading letter or digit: never "." or ".."
+ID_PATTERN = r"^\w[\w.:-]*$"  # a word character first: never "." or ".."
 BIRTHDAY = r"^(\d{4}-)?\d\d-\d\d$"
 COUNTRY = r"^[A-Z]{2}$"
 SORT_FIELDS = ["DEFAULT", "CREATED_AT"]
@@ -64,12 +64,12 @@ ADDRESS = obj(
         "address_line_1": string(),
         "address_line_2": string(),
         "address_line_3": string(),
-        "locality": string("City."),
+        "locality": string(),
         "sublocality": string(),
         "administrative_district_level_1": string("State, e.g. NY."),
         "administrative_district_level_2": string(),
         "postal_code": string(),
-        "country": string("ISO 3166 alpha-2, e.g. US.", pattern=COUNTRY),
+        "country": string(pattern=COUNTRY),
     },
 )
 
@@ -82,9 +82,9 @@ CUSTOMER_FIELDS: JSON = {
     "company_name": string(maxLength=500),
     "nickname": string(maxLength=100),
     "email_address": string(maxLength=254, format="email"),
-    "phone_number": string("9-16 digits, optional +."),
+    "phone_number": string(),
     "address": ADDRESS,
-    "birthday": string("YYYY-MM-DD, or MM-DD without a year.", pattern=BIRTHDAY),
+    "birthday": string(pattern=BIRTHDAY),
     "reference_id": string("Id in another system.", maxLength=100),
     "note": string(),
     "tax_ids": TAX_IDS,
@@ -166,5 +166,5 @@ FIELDS = {
     "type": "array",
     "items": {"type": "string", "enum": CUSTOMER_OUTPUT_FIELDS},
     "uniqueItems": True,
-    "description": "Only these fields (plus id, version). Lists omit address, birthday and dates unless named.",
+    "description": "Only these, plus id and version (lists default to contact fields).",
 }
