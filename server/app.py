@@ -1,4 +1,5 @@
-"""The MCP application: a low-level mcp Server whose tools come from the TOOLS registry."""
+"""The MCP application: a low-level mcp Server whose tools come from the TOOLS registry, plus the
+customer resource template, progress reports and (opt-in) human confirmation of destructive calls."""
 
 from __future__ import annotations
 
@@ -9,14 +10,20 @@ from mcp.server.context import ServerRequestContext
 from mcp.types import (
     CallToolRequestParams,
     CallToolResult,
+    InputRequiredResult,
+    ListResourcesResult,
+    ListResourceTemplatesResult,
     ListToolsResult,
     PaginatedRequestParams,
+    ReadResourceRequestParams,
+    ReadResourceResult,
     Tool,
     ToolAnnotations,
 )
 
-from server import __version__
-from server.dispatcher import Dispatcher
+from server import __version__, resources
+from server.confirm import Confirmer
+from server.dispatcher import Dispatcher, error_result
 from tools import ToolSpec
 from tools.outputs import output_schema
 
@@ -25,6 +32,12 @@ INSTRUCTIONS = (
     "Square Customers API: one tool per endpoint. Customer results carry `version`; pass it to "
     "update_customer or delete_customer so a concurrent change is never overwritten."
 )
+_REFUSED = {
+    "decline": "the user declined it",
+    "cancel": "the user dismissed the confirmation",
+    "unavailable": "it needs the user's confirmation (SQUARE_CONFIRM_DESTRUCTIVE is on) and this client "
+    "cannot ask the user (no form elicitation)",
+}
 
 
 def mcp_tool(spec: ToolSpec) -> Tool:
@@ -44,15 +57,41 @@ def mcp_tool(spec: ToolSpec) -> Tool:
     )
 
 
-def build_server(dispatcher: Dispatcher) -> Server[Any]:
+def build_server(dispatcher: Dispatcher, *, confirm_destructive: bool = False) -> Server[Any]:
     # Built once: the list is the same on every tools/list.
     listing = ListToolsResult(tools=[mcp_tool(spec) for spec in dispatcher.listed_tools()])
+    confirmer = Confirmer() if confirm_destructive else None
 
     async def list_tools(ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None) -> ListToolsResult:
         return listing
 
-    async def call_tool(ctx: ServerRequestContext[Any], params: CallToolRequestParams) -> CallToolResult:
-        return await dispatcher.call(params.name, params.arguments)
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: CallToolRequestParams
+    ) -> CallToolResult | InputRequiredResult:
+        tool = dispatcher.tool(params.name)
+        if confirmer is not None and tool is not None and tool.needs_confirmation:
+            invalid = dispatcher.check(params.name, params.arguments)
+            if invalid is not None:
+                return invalid  # never ask the human about a call that cannot run
+            decision = await confirmer.ask(ctx, params, tool, params.arguments or {})
+            if isinstance(decision, InputRequiredResult):
+                return decision
+            if decision != "accept":
+                return error_result(f"Not done: {_REFUSED[decision]}; nothing was sent to Square.")
+        return await dispatcher.call(params.name, params.arguments, ctx.session.report_progress)
+
+    async def list_templates(
+        ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
+    ) -> ListResourceTemplatesResult:
+        return resources.TEMPLATES
+
+    async def list_resources(
+        ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        return await resources.list_customers(dispatcher, params.cursor if params else None)
+
+    async def read_resource(ctx: ServerRequestContext[Any], params: ReadResourceRequestParams) -> ReadResourceResult:
+        return await resources.read_customer(dispatcher, str(params.uri))
 
     return Server(
         SERVER_NAME,
@@ -60,4 +99,7 @@ def build_server(dispatcher: Dispatcher) -> Server[Any]:
         instructions=INSTRUCTIONS,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        on_list_resource_templates=list_templates,
+        on_list_resources=list_resources,
+        on_read_resource=read_resource,
     )

@@ -23,6 +23,7 @@ environment variables:
   SQUARE_BASE_URL       override the API base URL (e.g. a `sandbox` started by this command)
   SQUARE_VERSION        Square-Version header (default {DEFAULT_SQUARE_VERSION})
   SQUARE_READ_ONLY      true: write tools are neither listed nor callable
+  SQUARE_CONFIRM_DESTRUCTIVE  true: deletes, bulk updates and group removals ask the user first (elicitation)
   SQUARE_REDACT_PII     true: mask email and phone in tool results (a***@example.com, +1******4240)
   SQUARE_SANDBOX_FAULTS inject faults into the in-process sandbox (same SPEC as `sandbox --faults`)
   SQUARE_SANDBOX_DB     local sandbox database file (default: in the user data directory; :memory: allowed)
@@ -119,9 +120,11 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
 
     async with open_backend(settings) as backend:
         dispatcher = Dispatcher(backend.client, read_only=settings.read_only, redact_pii=settings.redact_pii)
-        server = build_server(dispatcher)
+        server = build_server(dispatcher, confirm_destructive=settings.confirm_destructive)
         where = "stdio" if transport == "stdio" else f"http://{args.host}:{args.port}/mcp"
-        mode = ", read-only" if settings.read_only else ""
+        mode = (", read-only" if settings.read_only else "") + (
+            ", confirming destructive calls" if settings.confirm_destructive else ""
+        )
         log.info(
             "square-customers-mcp %s serving %d tools on %s%s; backend: %s",
             __version__,

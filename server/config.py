@@ -64,6 +64,7 @@ class Settings:
     square_version: str = DEFAULT_SQUARE_VERSION
     read_only: bool = False
     redact_pii: bool = False
+    confirm_destructive: bool = False
     sandbox_db: str | None = None
     sandbox_faults: str | None = None
     timeout_seconds: float = 30.0
@@ -102,6 +103,7 @@ class Settings:
             square_version=env.get("SQUARE_VERSION", "").strip() or DEFAULT_SQUARE_VERSION,
             read_only=_flag(env, "SQUARE_READ_ONLY"),
             redact_pii=_flag(env, "SQUARE_REDACT_PII"),
+            confirm_destructive=_flag(env, "SQUARE_CONFIRM_DESTRUCTIVE"),
             sandbox_db=env.get("SQUARE_SANDBOX_DB", "").strip() or None,
             sandbox_faults=faults,
             timeout_seconds=_number(env, "SQUARE_TIMEOUT_SECONDS", 30.0, minimum=0.001),

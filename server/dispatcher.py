@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +21,29 @@ from tools.redact import redact_pii
 
 _MAX_PROBLEMS = 10
 _MAX_MESSAGE = 240
+
+
+Progress = Callable[[float, float | None, str | None], Awaitable[None]]
+"""(progress, total, message), as MCP's progress notifications carry them."""
+
+
+class _Steps:
+    """Numbers each progress report, so the value only ever grows (as MCP requires)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._count = 0
+
+    async def report(self, message: str) -> None:
+        if self._progress is not None:
+            self._count += 1
+            await self._progress(self._count, None, message)
+
+
+def _entry_count(args: Mapping[str, Any]) -> int:
+    """How many entries a bulk call carries (0 for single-customer tools)."""
+    entries = args.get("customers") if isinstance(args.get("customers"), dict) else args.get("customer_ids")
+    return len(entries) if isinstance(entries, dict | list) else 0
 
 
 class ToolError(Exception):
@@ -95,13 +118,31 @@ class Dispatcher:
             for name, tool in self._tools.items()
         }
 
+    def tool(self, name: str) -> ToolSpec | None:
+        return self._tools.get(name)
+
     def listed_tools(self) -> list[ToolSpec]:
         return [tool for tool in self._tools.values() if tool.read_only or not self.read_only]
 
-    async def call(self, name: str, arguments: Mapping[str, Any] | None) -> CallToolResult:
+    def check(self, name: str, arguments: Mapping[str, Any] | None) -> CallToolResult | None:
+        """The error a call with these arguments would return before any request, or None if it may go."""
+        try:
+            self._prepare(name, arguments)
+        except ToolError as error:
+            return error_result(str(error))
+        return None
+
+    async def call(
+        self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
+    ) -> CallToolResult:
+        """One tool call. `progress`, when given, hears of the request's steps (bulk tools) and retry waits."""
         try:
             tool, args = self._prepare(name, arguments)
-            response = await self._send(tool, args)
+            steps = _Steps(progress)
+            entries = _entry_count(args)
+            if entries:
+                await steps.report(f"checked {entries} entries; sending them to Square")
+            response = await self._send(tool, args, steps)
             try:
                 result = tool.trim(response.body, args)
             except (KeyError, TypeError, AttributeError) as error:
@@ -110,6 +151,8 @@ class Dispatcher:
                     f"UNEXPECTED_RESPONSE: Square answered {name} without the documented fields "
                     f"({type(error).__name__}: {str(error)[:80]}). Next step: retry, or check SQUARE_BASE_URL."
                 ) from None
+            if entries:
+                await steps.report(f"done: {result.get('succeeded', 0)} succeeded, {result.get('failed', 0)} failed")
             return success_result(redact_pii(result) if self.redact_pii else result)
         except ToolError as error:
             return error_result(str(error))
@@ -142,7 +185,7 @@ class Dispatcher:
             problems = [*problems[:_MAX_PROBLEMS], f"... and {len(problems) - _MAX_PROBLEMS} more"]
         return problems
 
-    async def _send(self, tool: ToolSpec, args: dict[str, Any]) -> SquareResponse:
+    async def _send(self, tool: ToolSpec, args: dict[str, Any], steps: _Steps) -> SquareResponse:
         path = expand_path(tool.path, {name: args[name] for name in tool.path_params})
         query = {name: args[name] for name in tool.query_params if name in args}
         body = None
@@ -150,7 +193,9 @@ class Dispatcher:
             skip = {*tool.path_params, *tool.query_params, *tool.local_params}
             body = {key: value for key, value in args.items() if key not in skip}
         try:
-            response = await self._client.request(tool.method, path, query=query, body=body, retry_safe=tool.retry_safe)
+            response = await self._client.request(
+                tool.method, path, query=query, body=body, retry_safe=tool.retry_safe, on_wait=steps.report
+            )
         except httpx.InvalidURL as error:
             raise ToolError(
                 f"Invalid arguments: they do not fit in a URL ({error}); nothing was sent to Square."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from server.config import Settings
 from server.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger("square_customers_mcp.client")
+OnWait = Callable[[str], Awaitable[None]]
 
 # Any bearer token opens the local sandbox, as any Square token opens Square's.
 LOCAL_TOKEN = "local-sandbox"  # noqa: S105 - not a secret, the sandbox accepts any token
@@ -77,11 +79,12 @@ class SquareClient:
         query: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
         retry_safe: bool = False,
+        on_wait: OnWait | None = None,
     ) -> SquareResponse:
         """Send one request; when retry_safe, resend it until it succeeds or the policy gives up.
 
         Only requests that cannot duplicate anything may be retry_safe: GET/PUT/DELETE, read-only
-        POSTs, and POSTs whose body carries idempotency keys.
+        POSTs, and POSTs whose body carries idempotency keys. `on_wait` hears of each wait before a retry.
         """
         # Encoded once: every attempt sends the very same bytes, idempotency key included.
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
@@ -115,6 +118,8 @@ class SquareClient:
             log.warning(
                 "%s %s: %s; retry %d/%d in %.2fs", method, path, reason, attempt, policy.max_attempts - 1, delay
             )
+            if on_wait is not None:
+                await on_wait(f"{reason}; retry {attempt}/{policy.max_attempts - 1} in {delay:.1f}s")
             await anyio.sleep(delay)
 
     def _parse(self, response: httpx.Response, attempts: int) -> SquareResponse:

@@ -46,6 +46,7 @@ DELETE_CUSTOMER_CARD = ToolSpec(
     output_model=outputs.CardDeleted,
     trim=trim.deleted_card,
     read_only=False,
+    needs_confirmation=True,
     destructive=True,
     idempotent=True,
     deprecated=True,
@@ -61,6 +62,7 @@ REMOVE_GROUP_FROM_CUSTOMER = ToolSpec(
     output_model=outputs.GroupMembership,
     trim=trim.group_removed,
     read_only=False,
+    needs_confirmation=True,
     destructive=True,
     idempotent=True,
 )

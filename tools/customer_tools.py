@@ -121,6 +121,7 @@ BULK_DELETE_CUSTOMERS = ToolSpec(
     output_model=outputs.BulkDeleted,
     trim=trim.bulk_deleted,
     read_only=False,
+    needs_confirmation=True,
     destructive=True,
     idempotent=True,
 )
@@ -166,6 +167,7 @@ BULK_UPDATE_CUSTOMERS = ToolSpec(
     trim=trim.bulk_customers,
     checks=(checks.bulk_update_entries,),
     read_only=False,
+    needs_confirmation=True,
     destructive=True,
     idempotent=True,
 )
@@ -205,6 +207,7 @@ DELETE_CUSTOMER = ToolSpec(
     output_model=outputs.Deleted,
     trim=trim.deleted_customer,
     read_only=False,
+    needs_confirmation=True,
     destructive=True,
     idempotent=True,
 )

@@ -40,6 +40,8 @@ class ToolSpec:
     """Arguments the server uses itself and never sends to Square."""
     checks: tuple[Check, ...] = ()
     deprecated: bool = False
+    needs_confirmation: bool = False
+    """With SQUARE_CONFIRM_DESTRUCTIVE, the human must approve the call (MCP elicitation) first."""
     carries_idempotency_keys: bool = False
     """The body holds idempotency keys, so resending it can never apply the write twice."""
     path_params: tuple[str, ...] = field(init=False)
