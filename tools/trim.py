@@ -114,32 +114,30 @@ def _split_responses(body: JSON) -> tuple[dict[str, JSON], dict[str, str]]:
     return done, failed
 
 
-def bulk_created(body: JSON, args: Mapping[str, Any]) -> JSON:
-    done, failed = _split_responses(body)
-    out: JSON = {"customers": {key: _projected(entry["customer"], args, LIST_VIEW) for key, entry in done.items()}}
+def _bulk(name: str, outcome: Any, failed: dict[str, str], succeeded: int) -> JSON:
+    """The shared shape of bulk results: the outcome, per-key errors when any, and the counts."""
+    out: JSON = {name: outcome}
     if failed:
         out["errors"] = failed
-    out["succeeded"], out["failed"] = len(done), len(failed)
+    out["succeeded"], out["failed"] = succeeded, len(failed)
     return out
+
+
+def bulk_created(body: JSON, args: Mapping[str, Any]) -> JSON:
+    done, failed = _split_responses(body)
+    created = {key: _projected(entry["customer"], args, LIST_VIEW) for key, entry in done.items()}
+    return _bulk("customers", created, failed, len(done))
 
 
 def bulk_customers(body: JSON, args: Mapping[str, Any]) -> JSON:
     """Keys are customer ids, which each customer carries: a list says the same for fewer tokens."""
     done, failed = _split_responses(body)
-    out: JSON = {"customers": [_projected(entry["customer"], args, LIST_VIEW) for entry in done.values()]}
-    if failed:
-        out["errors"] = failed
-    out["succeeded"], out["failed"] = len(done), len(failed)
-    return out
+    return _bulk("customers", [_projected(e["customer"], args, LIST_VIEW) for e in done.values()], failed, len(done))
 
 
 def bulk_deleted(body: JSON, args: Mapping[str, Any]) -> JSON:
     done, failed = _split_responses(body)
-    out: JSON = {"deleted": list(done)}
-    if failed:
-        out["errors"] = failed
-    out["succeeded"], out["failed"] = len(done), len(failed)
-    return out
+    return _bulk("deleted", list(done), failed, len(done))
 
 
 def deleted_customer(body: JSON, args: Mapping[str, Any]) -> JSON:
