@@ -211,16 +211,25 @@ class Dispatcher:
             raise ToolError(
                 f"NETWORK_ERROR: could not reach Square ({type(error).__name__}). Next step: retry the call."
             ) from None
+        except httpx.HTTPError as error:  # e.g. a body that does not decode
+            raise ToolError(
+                f"NETWORK_ERROR: Square's answer could not be read ({type(error).__name__}). Next step: retry the call."
+            ) from None
         if response.status >= 400 or not isinstance(response.body, dict):
-            text = square_error_text(response)
-            if response.attempts > 1 and response.status == 409:
-                # The first attempt may have been applied and its answer lost.
-                text += " An earlier attempt of this call may already have been applied: retrieve to check."
-            raise ToolError(text)
+            if response.attempts > 1 and response.status in (404, 409):
+                # An earlier attempt may have been applied and its answer lost: a retried delete finds
+                # nothing, a retried versioned update finds a newer version. Do not send the model hunting.
+                raise ToolError(
+                    square_error_text(response, step=False)
+                    + f" Square's answer to an earlier attempt of this call was lost, so that attempt may already "
+                    f"have been applied (this was attempt {response.attempts}). Next step: retrieve the customer "
+                    "to see its current state before doing anything else."
+                )
+            raise ToolError(square_error_text(response))
         return response
 
 
-def square_error_text(response: SquareResponse) -> str:
+def square_error_text(response: SquareResponse, *, step: bool = True) -> str:
     """Square's error answer as the model reads it: CODE (field): detail. Next step: ..."""
     body = response.body
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -236,5 +245,5 @@ def square_error_text(response: SquareResponse) -> str:
         else:
             text = f"HTTP_{response.status}: Square answered without a JSON error ({snippet})"
         codes = []
-    step = next_step(codes, response.status)
-    return f"{text}. Next step: {step}." if step else f"{text}."
+    hint = next_step(codes, response.status) if step else None
+    return f"{text}. Next step: {hint}." if hint else f"{text}."

@@ -53,6 +53,7 @@ class SquareClient:
         retry: RetryPolicy | None = None,
     ) -> None:
         self.retry = retry or settings.retry_policy
+        self._timeout = settings.timeout_seconds
         token = settings.access_token or LOCAL_TOKEN
         # An upstream that echoes request headers (a proxy, a wrong SQUARE_BASE_URL) must not get the
         # token into a tool result: answers are scrubbed of it before anything reads them.
@@ -94,6 +95,8 @@ class SquareClient:
         while True:
             attempt += 1
             wait: float | None = None
+            # No attempt may outlive the call's deadline by a whole timeout (but each gets a second at least).
+            seconds = min(self._timeout, max(1.0, deadline - time.monotonic())) if retry_safe else self._timeout
             try:
                 response = await self._http.request(
                     method,
@@ -101,6 +104,7 @@ class SquareClient:
                     params=_query_params(query),
                     content=content,
                     headers={"Content-Type": "application/json"} if content is not None else None,
+                    timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)),
                 )
             except httpx.TransportError as error:  # includes timeouts
                 if not self._may_retry(policy, attempt, deadline, None):
@@ -128,7 +132,7 @@ class SquareClient:
             raw = raw.replace(self._secret, b"***")
         try:
             parsed = json.loads(raw) if raw else None  # Square answers UTF-8 JSON
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         return SquareResponse(response.status_code, parsed, raw, attempts)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import anyio
 import httpx
 import pytest
 
@@ -130,8 +131,54 @@ async def test_conflict_after_a_lost_answer_says_the_write_may_have_landed() -> 
     result = await dispatcher(transport).call("update_customer", {"customer_id": "C1", "note": "n", "version": 1})
     text = result.content[0].text
     assert result.is_error and text.startswith("CONFLICT (version)")
-    assert "retrieve the customer for its current version" in text
-    assert "may already have been applied" in text
+    assert "may already have been applied" in text and "retrieve the customer" in text
+
+
+@pytest.mark.parametrize("name", ["delete_customer", "delete_customer_card"])
+async def test_not_found_after_a_lost_delete_answer_does_not_send_the_model_hunting(name: str) -> None:
+    args = {"customer_id": "C1", "card_id": "ccof:1"} if name == "delete_customer_card" else {"customer_id": "C1"}
+    missing = {"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "NOT_FOUND", "detail": "not found."}]}
+    transport, sent = scripted(httpx.RemoteProtocolError("answer lost"), httpx.Response(404, json=missing))
+    result = await dispatcher(transport).call(name, args)
+    text = result.content[0].text
+    assert result.is_error and len(sent) == 2
+    assert text.startswith("NOT_FOUND") and "may already have been applied" in text
+    assert "search_customers" not in text
+
+
+async def test_a_first_attempt_not_found_keeps_the_usual_hint() -> None:
+    missing = {"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "NOT_FOUND", "detail": "not found."}]}
+    transport, _ = scripted(httpx.Response(404, json=missing))
+    result = await dispatcher(transport).call("delete_customer", {"customer_id": "C1"})
+    assert "search_customers or list_customers finds customers" in result.content[0].text
+
+
+async def test_an_undecodable_or_absurdly_nested_answer_is_a_tool_error() -> None:
+    gzip_lie = httpx.Response(200, stream=httpx.ByteStream(b"not gzip"), headers={"Content-Encoding": "gzip"})
+    transport, _ = scripted(gzip_lie)
+    result = await dispatcher(transport).call("retrieve_customer", {"customer_id": "C1"})
+    assert result.is_error and "could not be read" in result.content[0].text
+    nested = httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000)
+    transport, _ = scripted(nested)
+    result = await dispatcher(transport).call("retrieve_customer", {"customer_id": "C1"})
+    assert result.is_error and result.content[0].text.startswith("UNEXPECTED_RESPONSE")
+
+
+async def test_no_attempt_outlives_the_deadline_by_a_whole_timeout() -> None:
+    class Slow(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            timeout = request.extensions["timeout"]["read"]
+            await anyio.sleep(timeout)
+            raise httpx.ReadTimeout("slow", request=request)
+
+    settings = Settings(access_token="tok", environment="sandbox", timeout_seconds=30)
+    policy = RetryPolicy(max_attempts=10, deadline_seconds=1.5, base_delay=0.001, max_delay=0.001)
+    started = time.monotonic()
+    result = await Dispatcher(SquareClient(settings, transport=Slow(), retry=policy)).call(
+        "retrieve_customer", {"customer_id": "C1"}
+    )
+    assert result.is_error and result.content[0].text.startswith("TIMEOUT")
+    assert time.monotonic() - started < 4
 
 
 @pytest.mark.parametrize(
