@@ -57,10 +57,12 @@ def mcp_tool(spec: ToolSpec) -> Tool:
     )
 
 
-def build_server(dispatcher: Dispatcher, *, confirm_destructive: bool = False) -> Server[Any]:
+def build_server(
+    dispatcher: Dispatcher, *, confirm_destructive: bool = False, confirm_secret: str | None = None
+) -> Server[Any]:
     # Built once: the list is the same on every tools/list.
     listing = ListToolsResult(tools=[mcp_tool(spec) for spec in dispatcher.listed_tools()])
-    confirmer = Confirmer() if confirm_destructive else None
+    confirmer = Confirmer(confirm_secret) if confirm_destructive else None
 
     async def list_tools(ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None) -> ListToolsResult:
         return listing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -9,8 +10,10 @@ from dataclasses import dataclass
 import httpx
 from starlette.types import ASGIApp
 
-from server.config import Settings
+from server.config import Settings, is_loopback
 from server.square_client import SquareClient
+
+log = logging.getLogger("square_customers_mcp")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class SandboxTransport(httpx.ASGITransport):
 @asynccontextmanager
 async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
     if not settings.uses_embedded_sandbox:
+        url = httpx.URL(settings.resolved_base_url)
+        if url.scheme == "http" and not is_loopback(url.host) and settings.access_token:
+            log.warning("SQUARE_BASE_URL %s is plain HTTP to another host: the access token travels unencrypted", url)
         client = SquareClient(settings)
         label = "Square production" if settings.environment == "production" else "Square sandbox"
         if settings.base_url:

@@ -120,7 +120,9 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
 
     async with open_backend(settings) as backend:
         dispatcher = Dispatcher(backend.client, read_only=settings.read_only, redact_pii=settings.redact_pii)
-        server = build_server(dispatcher, confirm_destructive=settings.confirm_destructive)
+        server = build_server(
+            dispatcher, confirm_destructive=settings.confirm_destructive, confirm_secret=settings.http_token
+        )
         where = "stdio" if transport == "stdio" else f"http://{args.host}:{args.port}/mcp"
         mode = (", read-only" if settings.read_only else "") + (
             ", confirming destructive calls" if settings.confirm_destructive else ""

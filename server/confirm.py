@@ -42,16 +42,27 @@ _SCHEMA = {
 _FORM = ClientCapabilities(elicitation=ElicitationCapability(form=FormElicitationCapability()))
 
 
+_MAX_SHOWN = 4000
+
+
 def question(tool: ToolSpec, args: Mapping[str, Any]) -> str:
+    """What the human is asked: the tool, how many customers it touches, and the arguments in full
+    (cut only past a few thousand characters, saying how much was left out)."""
+    entries = args.get("customers") or args.get("customer_ids")
+    scope = f" on {len(entries)} customers" if isinstance(entries, dict | list) else ""
     shown = json.dumps(dict(args), ensure_ascii=False, separators=(", ", ": "))
-    if len(shown) > 400:
-        shown = shown[:397] + "..."
-    return f"The assistant wants to run {tool.name} ({tool.title}), which changes Square data: {shown}. Allow it?"
+    if len(shown) > _MAX_SHOWN:
+        shown = f"{shown[:_MAX_SHOWN]}... ({len(shown) - _MAX_SHOWN} more characters)"
+    return (
+        f"The assistant wants to run {tool.name} ({tool.title}){scope}, which changes Square data: {shown}. Allow it?"
+    )
 
 
 class Confirmer:
-    def __init__(self) -> None:
-        self._key = secrets.token_bytes(32)  # per process: a state minted elsewhere never verifies
+    def __init__(self, secret: str | None = None) -> None:
+        # Replicas that share a secret (SQUARE_MCP_HTTP_TOKEN) verify each other's states; otherwise the
+        # key is this process's own, and an answer that reaches another process is simply asked again.
+        self._key = hashlib.sha256(b"confirm:" + secret.encode()).digest() if secret else secrets.token_bytes(32)
 
     def _state(self, tool: ToolSpec, args: Mapping[str, Any]) -> str:
         canonical = json.dumps([tool.name, args], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -76,10 +87,11 @@ class Confirmer:
     ) -> Decision | InputRequiredResult:
         state = self._state(tool, args)
         answer = (params.input_responses or {}).get(_KEY)
-        if answer is not None:
-            if params.request_state is None or not hmac.compare_digest(params.request_state, state):
-                return "decline"  # an answer to some other question approves nothing
+        verified = params.request_state is not None and hmac.compare_digest(params.request_state, state)
+        if answer is not None and verified:
             return _decision(answer) if isinstance(answer, ElicitResult) else "decline"
+        # No answer yet, or an answer to some other question (other arguments, another process's key):
+        # it approves nothing, and the human is asked about this very call.
         if not ctx.session.check_client_capability(_FORM):
             return "unavailable"
         request = ElicitRequest(params=ElicitRequestFormParams(message=question(tool, args), requested_schema=_SCHEMA))

@@ -40,6 +40,18 @@ class _Steps:
             await self._progress(self._count, None, message)
 
 
+def _masked_values(value: Any, path: str = "$") -> list[str]:
+    """JSON paths of email/phone arguments that look like what SQUARE_REDACT_PII shows the model."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("email_address", "phone_number") and isinstance(item, str) and "***" in item:
+                found.append(f"{path}.{key}")
+            else:
+                found += _masked_values(item, f"{path}.{key}")
+    return found
+
+
 def _entry_count(args: Mapping[str, Any]) -> int:
     """How many entries a bulk call carries (0 for single-customer tools)."""
     entries = args.get("customers") if isinstance(args.get("customers"), dict) else args.get("customer_ids")
@@ -169,6 +181,14 @@ class Dispatcher:
         problems = self.problems(tool, args)
         if problems:
             raise ToolError(f"Invalid arguments for {name}; nothing was sent to Square:\n- " + "\n- ".join(problems))
+        if self.redact_pii and not tool.read_only:
+            masked = _masked_values(args)
+            if masked:
+                raise ToolError(
+                    f"Invalid arguments for {name}: {', '.join(masked)} holds a masked value (SQUARE_REDACT_PII is on, "
+                    "so results show a***@example.com); writing it would overwrite the real one. Leave the field "
+                    "out to keep it; nothing was sent to Square."
+                )
         args = _integral(args)
         if tool.name == "create_customer" and "idempotency_key" not in args:
             # One key per tool call, so a retry of this call can never create a second customer.

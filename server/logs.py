@@ -20,8 +20,9 @@ class SecretFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
-        # Longest first, so a secret that contains another is replaced whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # Longest first, so a secret that contains another is replaced whole. Real tokens are long; a
+        # few-character "secret" would garble every line it happens to appear in.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:

@@ -49,7 +49,10 @@ def build_http_app(
 ) -> Starlette:
     auth: dict[str, Any] = {}
     if token:
-        url = AnyHttpUrl(f"http://{host if is_loopback(host) else 'localhost'}:{port}/mcp")
+        # The URL clients are told to present the token to; IPv6 literals need brackets in a URL.
+        public = host if is_loopback(host) or host not in ("0.0.0.0", "::") else "localhost"  # noqa: S104
+        public = f"[{public.strip('[]')}]" if ":" in public else public
+        url = AnyHttpUrl(f"http://{public}:{port}/mcp")
         auth = {
             "token_verifier": StaticTokenVerifier(token),
             "auth": AuthSettings(issuer_url=url, resource_server_url=url, validate_token_resource=False),

@@ -139,6 +139,27 @@ async def test_an_answer_for_other_arguments_approves_nothing() -> None:
         request_state=asked.request_state,
     )
     ctx: ServerRequestContext[Any] = Ctx()
-    assert confirmer._modern(ctx, forged, tool, {"customer_id": "B"}) == "decline"
+    # The answer was for A: for B it approves nothing, and the human is asked about B.
+    again = confirmer._modern(ctx, forged, tool, {"customer_id": "B"})
+    assert not isinstance(again, str) and again.request_state != asked.request_state
     genuine = forged.model_copy(update={"arguments": {"customer_id": "A"}})
     assert confirmer._modern(ctx, genuine, tool, {"customer_id": "A"}) == "accept"
+    # Another process, without a shared secret, asks again rather than calling the answer a decline.
+    assert not isinstance(Confirmer()._modern(ctx, genuine, tool, {"customer_id": "A"}), str)
+    # Replicas sharing SQUARE_MCP_HTTP_TOKEN verify each other's states.
+    one, two = Confirmer("shared-token-1"), Confirmer("shared-token-1")
+    state = one._modern(ctx, CallToolRequestParams(name=tool.name, arguments={"customer_id": "A"}), tool,
+                        {"customer_id": "A"})  # fmt: skip
+    assert not isinstance(state, str)
+    answered = genuine.model_copy(update={"request_state": state.request_state})
+    assert two._modern(ctx, answered, tool, {"customer_id": "A"}) == "accept"
+
+
+def test_the_question_counts_bulk_entries_and_shows_them() -> None:
+    from server.confirm import question
+    from tools import TOOLS_BY_NAME
+
+    ids = [f"C{i:025d}" for i in range(100)]
+    text = question(TOOLS_BY_NAME["bulk_delete_customers"], {"customer_ids": ids})
+    assert "on 100 customers" in text
+    assert ids[0] in text and ids[-1] in text

@@ -121,3 +121,10 @@ def test_non_loopback_bind_without_token_is_refused_at_start_up() -> None:
     )
     assert proc.returncode == 2
     assert "SQUARE_MCP_HTTP_TOKEN" in proc.stderr
+
+
+@pytest.mark.parametrize("host", ["::1", "0.0.0.0", "10.1.2.3", "localhost"])
+def test_the_app_builds_for_any_host_with_a_token(host: str) -> None:
+    square = SquareClient(Settings(access_token="tok", environment="sandbox"))
+    app = build_http_app(build_server(Dispatcher(square)), host, 8000, token=TOKEN)
+    assert app.routes

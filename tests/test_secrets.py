@@ -59,8 +59,8 @@ def square_answers(request: httpx.Request) -> httpx.Response:
 @pytest.mark.anyio
 @pytest.mark.parametrize("redact", [False, True])
 async def test_token_appears_in_no_result_and_no_log(redact: bool, caplog: pytest.LogCaptureFixture) -> None:
+    # No filter on caplog's handler: what is captured is what the server logged, before any scrubbing.
     caplog.set_level(logging.DEBUG)
-    caplog.handler.addFilter(SecretFilter([FAKE_TOKEN]))
     settings = Settings(access_token=FAKE_TOKEN, environment="sandbox")
     policy = RetryPolicy(max_attempts=2, base_delay=0.001)
     sent: list[httpx.Request] = []
@@ -157,3 +157,28 @@ def test_redact_pii_walks_nested_results() -> None:
 def test_settings_repr_hides_tokens() -> None:
     settings = Settings.from_env({"SQUARE_ACCESS_TOKEN": FAKE_TOKEN, "SQUARE_MCP_HTTP_TOKEN": "h-secret-1"})
     assert FAKE_TOKEN not in repr(settings) and "h-secret-1" not in repr(settings)
+
+
+@pytest.mark.anyio
+async def test_masked_values_are_never_written_back() -> None:
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"customer": CUSTOMER})
+
+    client = SquareClient(Settings(access_token="t", environment="sandbox"), transport=httpx.MockTransport(answer))
+    dispatcher = Dispatcher(client, redact_pii=True)
+    result = await dispatcher.call("update_customer", {"customer_id": "C1", "email_address": "a***@example.com"})
+    assert result.is_error and "$.email_address holds a masked value" in result.content[0].text
+    bulk = await dispatcher.call("bulk_update_customers", {"customers": {"C1": {"phone_number": "+1******4240"}}})
+    assert bulk.is_error and "$.customers.C1.phone_number" in bulk.content[0].text
+    assert sent == []
+    # Reads still take real values, and a write of a real value goes through.
+    assert not (await dispatcher.call("update_customer", {"customer_id": "C1", "note": "ok"})).is_error
+
+
+def test_short_secrets_do_not_garble_logs() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "a tiny token t appears", None, None)
+    assert SecretFilter(["t"]).filter(record)
+    assert record.getMessage() == "a tiny token t appears"

@@ -385,7 +385,7 @@ CASES = [
         "PUT",
         f"{_CUSTOMER_PATH}/groups/{GROUP_ID}",
         {},
-        {},
+        None,  # the spec defines no request body for AddGroupToCustomer
         "AddGroupToCustomerResponse",
         {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID, "member": True},
     ),

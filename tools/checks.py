@@ -10,7 +10,8 @@ from typing import Any
 from tools.schemas import IDENTIFYING_FIELDS
 
 _DIGIT = re.compile(r"\d")
-_PHONE_CHARS = re.compile(r"^\s*\+?[\d\s().-]+$")
+# Square's rule: an optional leading +, digits and the usual separators (space ( ) . -).
+_PHONE_CHARS = re.compile(r"\+?[0-9 ().-]+")
 
 
 def _identifies(fields: Mapping[str, Any]) -> bool:
@@ -20,7 +21,7 @@ def _identifies(fields: Mapping[str, Any]) -> bool:
 def _phone_problem(path: str, phone: Any) -> list[str]:
     if not isinstance(phone, str):
         return []
-    if phone == "" or (_PHONE_CHARS.match(phone) and 9 <= len(_DIGIT.findall(phone)) <= 16):
+    if phone == "" or (_PHONE_CHARS.fullmatch(phone) and 9 <= len(_DIGIT.findall(phone)) <= 16):
         return []  # "" is how Square clears a string field
     return [f"{path}: a phone number needs 9-16 digits with an optional leading +, got {phone!r}"]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from jsonschema import FormatChecker
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")  # local@domain.tld
 FORMAT_CHECKER = FormatChecker(formats=())
 
 
@@ -23,4 +23,4 @@ def is_rfc3339(value: object) -> bool:
 
 @FORMAT_CHECKER.checks("email")
 def is_email(value: object) -> bool:
-    return not isinstance(value, str) or value == "" or bool(_EMAIL.match(value))
+    return not isinstance(value, str) or value == "" or bool(_EMAIL.fullmatch(value))

@@ -56,4 +56,6 @@ class ToolSpec:
 
     @property
     def has_body(self) -> bool:
-        return self.method in ("POST", "PUT")
+        """POST and PUT carry a JSON body, unless every argument goes to the path (add_group_to_customer)."""
+        sent_elsewhere = {*self.path_params, *self.query_params, *self.local_params}
+        return self.method in ("POST", "PUT") and bool(set(self.input_schema["properties"]) - sent_elsewhere)

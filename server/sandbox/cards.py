@@ -65,6 +65,19 @@ def create_card(
 ) -> JSON:
     require(conn, customer_id)
     check_nonce(nonce)
+    # Square: "calls to CreateCustomerCard are idempotent. Multiple calls with the same card nonce return
+    # the same card record that was created with the provided nonce during the first call." Per customer
+    # here, and only while that card is on file.
+    key = f"card-nonce:{customer_id}:{nonce}"
+    first = conn.execute("SELECT response FROM idempotency WHERE key = ?", (key,)).fetchone()
+    if first is not None:
+        row = conn.execute(
+            "SELECT card FROM cards WHERE id = ?", (json.loads(first["response"])["card_id"],)
+        ).fetchone()
+        if row is not None:
+            existing: JSON = json.loads(row["card"])
+            return existing
+        conn.execute("DELETE FROM idempotency WHERE key = ?", (key,))
     card: JSON = {
         "id": f"ccof:{new_id()}",
         "card_brand": "VISA",
@@ -88,6 +101,10 @@ def create_card(
     conn.execute(
         "INSERT INTO cards (id, customer_id, card, created_at) VALUES (?, ?, ?, ?)",
         (card["id"], customer_id, json.dumps(card), now()),
+    )
+    conn.execute(
+        "INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, ?, ?)",
+        (key, "", json.dumps({"card_id": card["id"]}), now()),
     )
     return card
 

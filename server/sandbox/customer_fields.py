@@ -60,7 +60,7 @@ def phone_digits(value: str) -> str:
 
 def check_phone(value: str, field: str) -> str:
     digits = phone_digits(value)
-    if not _PHONE.match(value) or "+" in value[1:] or not 9 <= len(digits) <= 16:
+    if not _PHONE.fullmatch(value) or "+" in value[1:] or not 9 <= len(digits) <= 16:
         raise SquareError(
             "INVALID_PHONE_NUMBER",
             f"`{value}` is not a valid phone number: use 9 to 16 digits with an optional leading `+`.",
@@ -81,15 +81,15 @@ def to_e164(value: str) -> str:
 
 
 def check_email(value: str, field: str) -> str:
-    if not _EMAIL.match(value):
+    if not _EMAIL.fullmatch(value):
         raise SquareError("INVALID_EMAIL_ADDRESS", f"`{value}` is not a valid email address.", field=field)
     return value
 
 
 def check_birthday(value: str, field: str) -> str:
     """`YYYY-MM-DD` or `MM-DD`, a real date; stored as `YYYY-MM-DD` with `0000` for no year."""
-    full = _BIRTHDAY_FULL.match(value)
-    short = _BIRTHDAY_SHORT.match(value)
+    full = _BIRTHDAY_FULL.fullmatch(value)
+    short = _BIRTHDAY_SHORT.fullmatch(value)
     if full:
         year, month, day = (int(part) for part in full.groups())
     elif short:
@@ -128,7 +128,7 @@ def read_address(value: JSON, field: str) -> dict[str, str | None]:
         if key not in value:
             continue
         text = opt_str(value, key, field)
-        if text and key == "country" and not _COUNTRY.match(text):
+        if text and key == "country" and not _COUNTRY.fullmatch(text):
             path = join(field, key)
             raise SquareError("INVALID_ENUM_VALUE", f"`{text}` is not a two-letter ISO 3166 country code.", field=path)
         out[key] = text or None
@@ -145,7 +145,7 @@ def read_tax_ids(value: JSON, field: str) -> dict[str, str | None]:
     path = join(field, "eu_vat")
     if vat and len(vat) > EU_VAT_MAX:
         raise SquareError("VALUE_TOO_LONG", f"`{path}` must be at most {EU_VAT_MAX} characters long.", field=path)
-    if vat and not _ALNUM.match(vat):
+    if vat and not _ALNUM.fullmatch(vat):
         raise SquareError("INVALID_VALUE", f"`{path}` may contain letters and digits only.", field=path)
     return {"eu_vat": vat or None}
 

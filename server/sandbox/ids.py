@@ -41,4 +41,7 @@ def parse_time(value: str) -> str | None:
         return None
     if moment.tzinfo is None:
         return None
-    return format_time(moment)
+    try:
+        return format_time(moment)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -98,10 +99,10 @@ def query_int(params: Mapping[str, str], key: str) -> int | None:
     raw = params.get(key)
     if raw is None:
         return None
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise SquareError("EXPECTED_INTEGER", f"Expected `{key}` to be an integer; got `{raw}`.", field=key) from None
+    # Plain decimal digits only: Python's int() would also take "1_0" or " +5 ".
+    if not re.fullmatch(r"-?[0-9]{1,18}", raw):
+        raise SquareError("EXPECTED_INTEGER", f"Expected `{key}` to be an integer; got `{raw}`.", field=key)
+    return int(raw)
 
 
 def query_bool(params: Mapping[str, str], key: str) -> bool:

@@ -159,3 +159,19 @@ async def test_cards_of_unknown_customer_and_deleted_customer(client: httpx.Asyn
     await client.delete(f"/v2/customers/{customer['id']}")
     gone = await client.delete(f"/v2/customers/{customer['id']}/cards/{card['id']}")
     assert gone.status_code == 404
+
+
+@pytest.mark.anyio
+async def test_the_same_nonce_gives_the_same_card_while_it_is_on_file(client: httpx.AsyncClient) -> None:
+    """Square: calls to CreateCustomerCard are idempotent; the same nonce returns the first call's card."""
+    customer = await make_customer(client, given_name="Nonce")
+    path = f"/v2/customers/{customer['id']}/cards"
+    first = (await client.post(path, json={"card_nonce": "cnon:card-nonce-ok"})).json()["card"]
+    again = (await client.post(path, json={"card_nonce": "cnon:card-nonce-ok"})).json()["card"]
+    assert again["id"] == first["id"]
+    other = await make_customer(client, given_name="Other")
+    elsewhere = await client.post(f"/v2/customers/{other['id']}/cards", json={"card_nonce": "cnon:card-nonce-ok"})
+    assert elsewhere.json()["card"]["id"] != first["id"]
+    await client.delete(f"{path}/{first['id']}")
+    fresh = (await client.post(path, json={"card_nonce": "cnon:card-nonce-ok"})).json()["card"]
+    assert fresh["id"] != first["id"]

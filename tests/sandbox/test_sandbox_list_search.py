@@ -265,3 +265,21 @@ async def test_filters_combine_with_and_plus_count_and_paging(client: httpx.Asyn
         body["cursor"] = page["cursor"]
     # newest first; customers created in the same millisecond tie-break by id (descending too)
     assert seen == [c["id"] for c in sorted(made, key=lambda c: (c["created_at"], c["id"]), reverse=True)]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+async def test_times_outside_the_utc_calendar_are_invalid_not_a_crash(client: httpx.AsyncClient, moment: str) -> None:
+    response = await client.post(
+        "/v2/customers/search", json={"query": {"filter": {"created_at": {"start_at": moment}}}}
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "INVALID_TIME"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("limit", ["1_0", "+5", " 5", "5.0", "0x10"])
+async def test_limit_must_be_plain_digits(client: httpx.AsyncClient, limit: str) -> None:
+    response = await client.get("/v2/customers", params={"limit": limit})
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "EXPECTED_INTEGER"
