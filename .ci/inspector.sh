@@ -71,7 +71,7 @@ inspector() { # $1 label; the rest: Inspector CLI arguments. JSON result in $WOR
     fi
 }
 
-check_list() { # $1 label: exactly the 14 tool names, each once
+check_list() { # $1 label: exactly the 14 tool names, each once, with output schemas and annotations
     "$PY" - "$WORK/$1.json" "$WORK/expected-tools.txt" <<'EOF' || die "$1: tools/list does not show exactly the 14 tools"
 import json, sys
 result = json.load(open(sys.argv[1]))["result"]
@@ -80,7 +80,12 @@ expected = sorted(open(sys.argv[2]).read().split())
 if names != expected:
     print(f"  got      {names}\n  expected {expected}", file=sys.stderr)
     sys.exit(1)
-print(f"  ok: tools/list shows the {len(names)} tools")
+hints = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
+for tool in result["tools"]:
+    if tool.get("outputSchema", {}).get("type") != "object" or not all(h in tool.get("annotations", {}) for h in hints):
+        print(f"  {tool['name']}: no outputSchema object or not all four hint annotations", file=sys.stderr)
+        sys.exit(1)
+print(f"  ok: tools/list shows the {len(names)} tools, each with an outputSchema and its annotations")
 EOF
     CHECKS=$((CHECKS + 1))
 }
