@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
 import httpx
-from jsonschema import Draft202012Validator, ValidationError, validators
 from mcp.types import CallToolResult, TextContent
 
 from server.square_client import SquareClient, SquareResponse, expand_path
+from server.validation import StrictValidator, describe, integral, masked_values
 from tools import TOOLS, ToolSpec
 from tools.errors import describe_errors, next_step
 from tools.formats import FORMAT_CHECKER
 from tools.redact import redact_pii
 
 _MAX_PROBLEMS = 10
-_MAX_MESSAGE = 240
 
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
@@ -38,18 +35,6 @@ class _Steps:
         if self._progress is not None:
             self._count += 1
             await self._progress(self._count, None, message)
-
-
-def _masked_values(value: Any, path: str = "$") -> list[str]:
-    """JSON paths of email/phone arguments that look like what SQUARE_REDACT_PII shows the model."""
-    found: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in ("email_address", "phone_number") and isinstance(item, str) and "***" in item:
-                found.append(f"{path}.{key}")
-            else:
-                found += _masked_values(item, f"{path}.{key}")
-    return found
 
 
 def _entry_count(args: Mapping[str, Any]) -> int:
@@ -72,43 +57,6 @@ def error_result(message: str) -> CallToolResult:
 
 def success_result(data: dict[str, Any]) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=_compact(data))], structured_content=data)
-
-
-def _describe(error: ValidationError) -> str:
-    # jsonschema quotes the offending value first; a 1 MB string must not hide the reason.
-    message = error.message
-    quoted = repr(error.instance)
-    if len(quoted) > 60 and quoted in message:
-        message = message.replace(quoted, quoted[:40] + "...", 1)
-    if len(message) > _MAX_MESSAGE:
-        message = message[: _MAX_MESSAGE - 3] + "..."
-    return f"{error.json_path}: {message}"
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    # ECMA-262 `$` (which JSON Schema uses) matches only at the very end; Python's also matches
-    # before a final newline, which would let "ID\n" through.
-    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern)
-
-
-def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterable[ValidationError]:
-    if isinstance(instance, str) and not _compiled(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-StrictValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
-
-
-def _integral(value: Any) -> Any:
-    """5.0 passes JSON Schema's integer type; Square must receive 5, not "5.0"."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _integral(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_integral(item) for item in value]
-    return value
 
 
 class Dispatcher:
@@ -182,14 +130,14 @@ class Dispatcher:
         if problems:
             raise ToolError(f"Invalid arguments for {name}; nothing was sent to Square:\n- " + "\n- ".join(problems))
         if self.redact_pii and not tool.read_only:
-            masked = _masked_values(args)
+            masked = masked_values(args)
             if masked:
                 raise ToolError(
                     f"Invalid arguments for {name}: {', '.join(masked)} holds a masked value (SQUARE_REDACT_PII is on, "
                     "so results show a***@example.com); writing it would overwrite the real one. Leave the field "
                     "out to keep it; nothing was sent to Square."
                 )
-        args = _integral(args)
+        args = integral(args)
         if tool.name == "create_customer" and "idempotency_key" not in args:
             # One key per tool call, so a retry of this call can never create a second customer.
             args["idempotency_key"] = str(uuid.uuid4())
@@ -197,7 +145,7 @@ class Dispatcher:
 
     def problems(self, tool: ToolSpec, args: Mapping[str, Any]) -> list[str]:
         errors = sorted(self._validators[tool.name].iter_errors(args), key=lambda e: (e.json_path, e.message))
-        problems = [_describe(error) for error in errors]
+        problems = [describe(error) for error in errors]
         if not problems:  # the extra rules assume well-typed arguments
             for check in tool.checks:
                 problems += check(args)
