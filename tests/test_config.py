@@ -55,3 +55,33 @@ def test_read_only_flag_spellings(raw: str) -> None:
 def test_overrides_ignore_unset_flags() -> None:
     settings = Settings.from_env({"SQUARE_READ_ONLY": "true"}).with_overrides(read_only=None)
     assert settings.read_only
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("env", "description"),
+    [
+        ({"SQUARE_ACCESS_TOKEN": "t"}, "Square sandbox at https://connect.squareupsandbox.com"),
+        (
+            {"SQUARE_ACCESS_TOKEN": "t", "SQUARE_ENVIRONMENT": "production"},
+            "Square production at https://connect.squareup.com",
+        ),
+        ({"SQUARE_BASE_URL": "http://127.0.0.1:8765"}, "local API at http://127.0.0.1:8765"),
+        ({"SQUARE_SANDBOX_DB": ":memory:"}, "local sandbox (in-process, no network), data in :memory:"),
+    ],
+)
+async def test_the_backend_says_what_it_talks_to(env: dict[str, str], description: str) -> None:
+    from server.backend import open_backend
+
+    async with open_backend(Settings.from_env(env)) as backend:
+        assert backend.description == description
+
+
+@pytest.mark.anyio
+async def test_a_token_over_plain_http_to_another_host_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    from server.backend import open_backend
+
+    settings = Settings.from_env({"SQUARE_ACCESS_TOKEN": "t", "SQUARE_BASE_URL": "http://square.example.test"})
+    async with open_backend(settings):
+        pass
+    assert "travels unencrypted" in caplog.text
