@@ -54,30 +54,6 @@ npm_install() { # $1 prefix folder, $2 package@version
     rm -rf "$dir"
     mv -T "$INSTALL_TMP" "$dir" 2>/dev/null || rm -rf "$INSTALL_TMP" # another run may have won the race
     INSTALL_TMP=""
-SERVER_PID=""
-
-prepare_run() { # $1 label: sets PY, SERVER and WORK; unsets SQUARE_*; cleans up on exit
-    [[ -x $VENV/bin/square-customers-mcp ]] || die "no $VENV/bin/square-customers-mcp; pip install -e '.[dev]' into \$VENV first"
-    VENV=$(cd "$VENV" && pwd)
-    PY=$VENV/bin/python
-    SERVER=$VENV/bin/square-customers-mcp
-    # Nothing from the caller's environment may pick a backend: no token, no read-only switch.
-    while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^SQUARE_' || true)
-    WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1-ci.XXXXXX")
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
-}
-
-cleanup() {
-    local status=$?
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    [[ -z $INSTALL_TMP ]] || rm -rf "$INSTALL_TMP"
-    [[ -z ${WORK:-} ]] || rm -rf "$WORK"
-    exit "$status"
-}
 }
 
 ensure_node() { # sets NODE to a Node >= 22.19 and puts it first on PATH
