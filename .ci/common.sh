@@ -37,6 +37,32 @@ cleanup() {
     exit "$status"
 }
 
+start_http_server() { # $1 SQUARE_SANDBOX_DB, $2 log file: sets PORT, URL and SERVER_PID once the port answers
+    PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    URL=http://127.0.0.1:$PORT/mcp
+    say "streamable HTTP server: $URL (local sandbox in $1)"
+    show env "SQUARE_SANDBOX_DB=$1" "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT"
+    echo "  (in the background; stopped on exit; its log is printed on failure)"
+    SQUARE_SANDBOX_DB=$1 "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT" >"$2" 2>&1 &
+    SERVER_PID=$!
+    "$PY" - "$PORT" "$SERVER_PID" <<'EOF' || { cat "$2" >&2; die "the HTTP server did not start on port $PORT"; }
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit("server process exited")
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("timed out")
+EOF
+}
+
 node_ok() { # true when "$1" is a node binary >= 22.19
     "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 19) ? 0 : 1)' 2>/dev/null
 }

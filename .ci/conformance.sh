@@ -41,29 +41,7 @@ echo "node $("$NODE" --version) at $NODE; conformance $("$NODE" "$SUITE" --versi
 
 # ---- the server under test -----------------------------------------------------------------------
 
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URL=http://127.0.0.1:$PORT/mcp
-say "server: $URL (local sandbox in memory)"
-show env SQUARE_SANDBOX_DB=:memory: "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT"
-echo "  (in the background; stopped on exit; its log is printed on failure)"
-SQUARE_SANDBOX_DB=:memory: "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-"$PY" - "$PORT" "$SERVER_PID" <<'EOF' || { cat "$WORK/server.log" >&2; die "the HTTP server did not start on port $PORT"; }
-import os, socket, sys, time
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("server process exited")
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit("timed out")
-EOF
+start_http_server :memory: "$WORK/server.log"
 
 # ---- the suite -----------------------------------------------------------------------------------
 

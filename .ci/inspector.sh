@@ -98,30 +98,7 @@ for era in legacy modern; do
 done
 [[ -f $WORK/stdio.db ]] || die "stdio: the local sandbox database $WORK/stdio.db was not created"
 
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URL=http://127.0.0.1:$PORT/mcp
-say "streamable HTTP: $URL (local sandbox in $WORK/http.db)"
-show env SQUARE_ENVIRONMENT=local "SQUARE_SANDBOX_DB=$WORK/http.db" "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT"
-echo "  (in the background; stopped on exit)"
-SQUARE_ENVIRONMENT=local SQUARE_SANDBOX_DB=$WORK/http.db \
-    "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT" >"$WORK/http-server.log" 2>&1 &
-SERVER_PID=$!
-"$PY" - "$PORT" "$SERVER_PID" <<'EOF' || { cat "$WORK/http-server.log" >&2; die "the HTTP server did not start on port $PORT"; }
-import os, socket, sys, time
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("server process exited")
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit("timed out")
-EOF
+start_http_server "$WORK/http.db" "$WORK/http-server.log"
 for era in legacy modern; do
     inspector "http-$era-list" "$URL" --transport http --protocol-era "$era" --method tools/list
     check_list "http-$era-list"
