@@ -30,6 +30,7 @@ from mcp.types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from server.dispatcher import entry_count
 from tools import ToolSpec
 
 Decision = Literal["accept", "decline", "cancel", "unavailable"]
@@ -48,8 +49,8 @@ _MAX_SHOWN = 4000
 def question(tool: ToolSpec, args: Mapping[str, Any]) -> str:
     """What the human is asked: the tool, how many customers it touches, and the arguments in full
     (cut only past a few thousand characters, saying how much was left out)."""
-    entries = args.get("customers") or args.get("customer_ids")
-    scope = f" on {len(entries)} customers" if isinstance(entries, dict | list) else ""
+    entries = entry_count(args)
+    scope = f" on {entries} customers" if entries else ""
     shown = json.dumps(dict(args), ensure_ascii=False, separators=(", ", ": "))
     if len(shown) > _MAX_SHOWN:
         shown = f"{shown[:_MAX_SHOWN]}... ({len(shown) - _MAX_SHOWN} more characters)"

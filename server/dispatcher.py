@@ -37,7 +37,7 @@ class _Steps:
             await self._progress(self._count, None, message)
 
 
-def _entry_count(args: Mapping[str, Any]) -> int:
+def entry_count(args: Mapping[str, Any]) -> int:
     """How many entries a bulk call carries (0 for single-customer tools)."""
     entries = args.get("customers") if isinstance(args.get("customers"), dict) else args.get("customer_ids")
     return len(entries) if isinstance(entries, dict | list) else 0
@@ -99,7 +99,7 @@ class Dispatcher:
         try:
             tool, args = self._prepare(name, arguments)
             steps = _Steps(progress)
-            entries = _entry_count(args)
+            entries = entry_count(args)
             if entries:
                 await steps.report(f"checked {entries} entries; sending them to Square")
             response = await self._send(tool, args, steps)
