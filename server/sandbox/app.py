@@ -1,4 +1,4 @@
-"""The sandbox as one Starlette app: Square's 14 Customers endpoints plus the Customer Groups ones."""
+"""The sandbox as one Starlette app: Square's 14 Customers endpoints plus the Customer Groups and Segments ones."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette.routing import Route
 from server.sandbox import routes_bulk as bulk
 from server.sandbox import routes_customers as one
 from server.sandbox import routes_groups as grp
+from server.sandbox import routes_segments as seg
 from server.sandbox.endpoint import endpoint, http_error
 from server.sandbox.seed import seed_if_empty
 from server.sandbox.store import Store
@@ -21,8 +22,12 @@ from server.sandbox.store import Store
 APP_NAME = "square-customers-mcp"
 DB_FILENAME = "sandbox.db"
 
-# Order matters: the fixed paths (groups, search, bulk-*) must win over /v2/customers/{customer_id}, as on Square.
+# Order matters: the fixed paths (groups, segments, search, bulk-*) must win over /v2/customers/{customer_id}, as
+# on Square. Segments are read-only: other methods on their paths get 405 (or, on the list path, reach a customer
+# route with the id "segments" and its 404, as for groups and search).
 ROUTES = (
+    ("/v2/customers/segments", "GET", seg.list_customer_segments),
+    ("/v2/customers/segments/{segment_id}", "GET", seg.retrieve_customer_segment),
     ("/v2/customers/groups", "GET", grp.list_customer_groups),
     ("/v2/customers/groups", "POST", grp.create_customer_group),
     ("/v2/customers/groups/{group_id}", "GET", grp.retrieve_customer_group),

@@ -16,7 +16,7 @@ from server.sandbox.errors import JSON, SquareError, customer_not_found, version
 from server.sandbox.groups import require_group
 from server.sandbox.idempotency import remember, replay, request_hash
 from server.sandbox.ids import new_id, now
-from server.sandbox.records import INSERT_SQL, UPDATE_SQL, customer_json, group_ids_for, load, row_values, update_values
+from server.sandbox.records import INSERT_SQL, UPDATE_SQL, customer_json, load, render_one, row_values, update_values
 
 CREATION_SOURCE = "THIRD_PARTY"
 
@@ -54,8 +54,7 @@ def require(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
 
 
 def retrieve(conn: sqlite3.Connection, customer_id: str) -> JSON:
-    customer = require(conn, customer_id)
-    return customer_json(customer, group_ids_for(conn, [customer_id])[customer_id])
+    return render_one(conn, require(conn, customer_id))
 
 
 def _check_version(customer: dict[str, Any], version: int | None) -> None:
@@ -72,14 +71,15 @@ def update(conn: sqlite3.Connection, customer_id: str, changes: dict[str, Any], 
     merged["version"] = current["version"] + 1
     merged["updated_at"] = now()
     conn.execute(UPDATE_SQL, update_values(merged))
-    return customer_json(merged, group_ids_for(conn, [customer_id])[customer_id])
+    return render_one(conn, merged)
 
 
 def delete(conn: sqlite3.Connection, customer_id: str, version: int | None) -> None:
-    """Delete the customer with its group memberships and cards on file."""
+    """Delete the customer with its group and segment memberships and cards on file."""
     _check_version(require(conn, customer_id), version)
     conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
     conn.execute("DELETE FROM customer_groups WHERE customer_id = ?", (customer_id,))
+    conn.execute("DELETE FROM customer_segments WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM cards WHERE customer_id = ?", (customer_id,))
 
 

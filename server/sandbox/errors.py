@@ -50,6 +50,10 @@ def group_not_found(group_id: str) -> SquareError:
     return SquareError("NOT_FOUND", f"Customer group with ID `{group_id}` not found.", status=404)
 
 
+def segment_not_found(segment_id: str) -> SquareError:
+    return SquareError("NOT_FOUND", f"Customer segment with ID `{segment_id}` not found.", status=404)
+
+
 def version_conflict(customer_id: str, given: int, current: int, field: str = "version") -> SquareError:
     """The project's documented choice: HTTP 409 CONFLICT (Square's enum has no VERSION_MISMATCH)."""
     return SquareError(

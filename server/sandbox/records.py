@@ -127,38 +127,53 @@ def row_to_customer(row: sqlite3.Row) -> dict[str, Any]:
     return customer
 
 
-def customer_json(customer: dict[str, Any], group_ids: Sequence[str] = ()) -> JSON:
+def customer_json(customer: dict[str, Any], group_ids: Sequence[str] = (), segment_ids: Sequence[str] = ()) -> JSON:
     """Square's Customer object: set fields only, never nulls; `preferences` always present."""
     out: JSON = {key: customer[key] for key in JSON_ORDER if key in customer}
     out["preferences"] = {"email_unsubscribed": bool(customer.get("email_unsubscribed", False))}
     out["creation_source"] = customer["creation_source"]
     if group_ids:
         out["group_ids"] = list(group_ids)
+    if segment_ids:
+        out["segment_ids"] = list(segment_ids)
     if "tax_ids" in customer:
         out["tax_ids"] = customer["tax_ids"]
     out["version"] = customer["version"]
     return out
 
 
-def group_ids_for(conn: sqlite3.Connection, customer_ids: Sequence[str]) -> dict[str, list[str]]:
-    """Group memberships of several customers in one query."""
+# The two membership tables: (table, member column). Constant names only, formatted into SQL below.
+_GROUPS = ("customer_groups", "group_id")
+_SEGMENTS = ("customer_segments", "segment_id")
+
+
+def _members_for(conn: sqlite3.Connection, kind: tuple[str, str], customer_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Memberships (group or segment ids, sorted) of several customers in one query per 500."""
+    table, column = kind
     found: dict[str, list[str]] = {customer_id: [] for customer_id in customer_ids}
     for start in range(0, len(customer_ids), 500):  # stay far below SQLite's bound-parameter limit
         chunk = list(customer_ids[start : start + 500])
         marks = ", ".join("?" for _ in chunk)
         rows = conn.execute(
-            f"SELECT customer_id, group_id FROM customer_groups WHERE customer_id IN ({marks}) "  # noqa: S608
-            "ORDER BY customer_id, group_id",
+            f"SELECT customer_id, {column} FROM {table} WHERE customer_id IN ({marks}) "  # noqa: S608
+            f"ORDER BY customer_id, {column}",
             chunk,
         )
-        for customer_id, group_id in rows:
-            found[customer_id].append(group_id)
+        for customer_id, member_of in rows:
+            found[customer_id].append(member_of)
     return found
 
 
 def render(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[JSON]:
-    groups = group_ids_for(conn, [row["id"] for row in rows])
-    return [customer_json(row_to_customer(row), groups[row["id"]]) for row in rows]
+    ids = [row["id"] for row in rows]
+    groups, segments = _members_for(conn, _GROUPS, ids), _members_for(conn, _SEGMENTS, ids)
+    return [customer_json(row_to_customer(row), groups[row["id"]], segments[row["id"]]) for row in rows]
+
+
+def render_one(conn: sqlite3.Connection, customer: dict[str, Any]) -> JSON:
+    """One stored customer as Square's JSON, with its group and segment ids."""
+    ids = [customer["id"]]
+    return customer_json(customer, _members_for(conn, _GROUPS, ids)[ids[0]], _members_for(conn, _SEGMENTS, ids)[ids[0]])
 
 
 def load(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.sandbox import cursors
+from server.sandbox import cursors, segments
 from server.sandbox.customer_fields import phone_digits
 from server.sandbox.errors import JSON, SquareError
 from server.sandbox.ids import parse_time
@@ -55,6 +55,7 @@ class Query:
     count_where: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
     group_ids: set[str] = field(default_factory=set)
+    segment_ids: dict[str, str] = field(default_factory=dict)  # id -> the filter path that named it first
     fingerprint: str = ""
 
     def add(self, clause: str, *params: Any, for_count: str | None = None) -> None:
@@ -111,8 +112,8 @@ def _parse_filter(query: Query, filters: JSON) -> None:
     _text_filter(query, filters, "email_address", exact_column="email_lower", fuzzy_column="email_fuzzy")
     _text_filter(query, filters, "phone_number", exact_column="phone_e164", fuzzy_column="phone_digits")
     _text_filter(query, filters, "reference_id", exact_column="reference_lower", fuzzy_column="reference_fuzzy")
-    _group_filter(query, filters)
-    _segment_filter(filters)
+    for name in ("group_ids", "segment_ids"):
+        _membership_filter(query, filters, name)
 
 
 def _time_range(query: Query, filters: JSON, name: str) -> None:
@@ -187,45 +188,44 @@ def _exact_value(name: str, value: str, path: str) -> str:
     return "+" + digits
 
 
-def _group_filter(query: Query, filters: JSON) -> None:
-    prefix = join(_FILTER_PREFIX, "group_ids")
-    groups = opt_object(filters, "group_ids", _FILTER_PREFIX)
-    if not groups:
+# filter name -> (membership table, member column); constants only, formatted into SQL below.
+_MEMBERSHIPS = {"group_ids": ("customer_groups", "group_id"), "segment_ids": ("customer_segments", "segment_id")}
+
+
+def _membership_filter(query: Query, filters: JSON, name: str) -> None:
+    """`group_ids` / `segment_ids`: all, any and none of the given ids, as membership subqueries."""
+    prefix = join(_FILTER_PREFIX, name)
+    wanted = opt_object(filters, name, _FILTER_PREFIX)
+    if not wanted:
         return
-    reject_unknown(groups, ("all", "any", "none"), prefix)
-    members = "SELECT customer_id FROM customer_groups WHERE group_id"
+    reject_unknown(wanted, ("all", "any", "none"), prefix)
+    table, column = _MEMBERSHIPS[name]
+    members = f"SELECT customer_id FROM {table} WHERE {column}"  # noqa: S608 (constant names only)
+    named: list[tuple[str, str]] = []  # (id, filter path), in request order
     # For a page, `+id` keeps SQLite from driving the query from the member list and sorting every member: it
     # walks the sort index and checks membership per row, which stops after one page even for big groups. The
     # count has no order, so there driving from the member list (plain `id`) is the fast plan.
-    for group_id in opt_str_list(groups, "all", prefix) or []:
-        query.add(f"+id IN ({members} = ?)", group_id, for_count=f"id IN ({members} = ?)")
-        query.group_ids.add(group_id)
+    for member_of in opt_str_list(wanted, "all", prefix) or []:
+        query.add(f"+id IN ({members} = ?)", member_of, for_count=f"id IN ({members} = ?)")
+        named.append((member_of, join(prefix, "all")))
     for kind, operator in (("any", "IN"), ("none", "NOT IN")):
-        ids = opt_str_list(groups, kind, prefix) or []
+        ids = opt_str_list(wanted, kind, prefix) or []
         if ids:
             subquery = f"({members} IN ({', '.join('?' for _ in ids)}))"
             query.add(f"+id {operator} {subquery}", *ids, for_count=f"id {operator} {subquery}")
-            query.group_ids.update(ids)
-
-
-def _segment_filter(filters: JSON) -> None:
-    prefix = join(_FILTER_PREFIX, "segment_ids")
-    segments = opt_object(filters, "segment_ids", _FILTER_PREFIX)
-    if not segments:
-        return
-    reject_unknown(segments, ("all", "any", "none"), prefix)
-    for kind in ("all", "any", "none"):
-        for segment_id in opt_str_list(segments, kind, prefix) or []:
-            raise SquareError(
-                "BAD_REQUEST",
-                f"Segment with ID `{segment_id}` not found: the local sandbox has no customer segments.",
-                field=join(prefix, kind),
-            )
+            named += [(member_of, join(prefix, kind)) for member_of in ids]
+    if name == "group_ids":
+        query.group_ids.update(member_of for member_of, _ in named)
+    else:
+        for member_of, path in named:
+            query.segment_ids.setdefault(member_of, path)
 
 
 def run(conn: sqlite3.Connection, query: Query) -> JSON:
     """One page (and the total when asked). An empty page is `{}`, as Square answers."""
     position = cursors.decode(query.cursor, query.fingerprint) if query.cursor else None
+    if query.segment_ids:
+        segments.require_known(conn, query.segment_ids)  # Square: an unknown segment id is a 400, naming it
     if query.group_ids and _unknown_group(conn, query.group_ids):
         return {"count": 0} if query.count else {}  # Square: a non-existent group id matches nothing
     column = _SORT_COLUMNS[query.sort_field]

@@ -1,7 +1,8 @@
-"""Deterministic, realistic demo data: the groups every database starts with, and `seed=N` customers."""
+"""Deterministic, realistic demo data: the groups and segments every database starts with, and `seed=N` customers."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from typing import Any
 
 from server.sandbox.ids import ID_LENGTH, format_time
 from server.sandbox.records import INSERT_SQL, row_values
+from server.sandbox.segments import add_members
 
 # Fixed ids so docs, tests and demos can name them; 26 characters like every Square id.
 VIP_GROUP_ID = "SANDBOXGROUPVIP00000000001"
@@ -18,6 +20,19 @@ SEEDED_GROUPS = (
     (VIP_GROUP_ID, "VIP"),
     (NEWSLETTER_GROUP_ID, "Newsletter"),
     (WHOLESALE_GROUP_ID, "Wholesale"),
+)
+# Square's built-in segments: `<merchant id>.<KIND>`, as in the spec's examples (a 13-character merchant id).
+# The prefix stands for the sandbox's one merchant; the first three suffixes are the spec's, FIRST_TIME is ours.
+SEGMENT_PREFIX = "SANDBOXMERCH1"
+LAPSED_SEGMENT_ID = f"{SEGMENT_PREFIX}.CHURN_RISK"
+FIRST_TIME_SEGMENT_ID = f"{SEGMENT_PREFIX}.FIRST_TIME"
+REGULARS_SEGMENT_ID = f"{SEGMENT_PREFIX}.LOYAL"
+REACHABLE_SEGMENT_ID = f"{SEGMENT_PREFIX}.REACHABLE"
+SEEDED_SEGMENTS = (
+    (LAPSED_SEGMENT_ID, "Lapsed"),
+    (FIRST_TIME_SEGMENT_ID, "First-time customers"),
+    (REGULARS_SEGMENT_ID, "Regulars"),
+    (REACHABLE_SEGMENT_ID, "Reachable"),
 )
 
 GIVEN = [
@@ -208,12 +223,34 @@ def _customer(rng: random.Random, index: int, sources: list[str]) -> tuple[dict[
 _GROUP_SHARES = ((VIP_GROUP_ID, 0.15), (NEWSLETTER_GROUP_ID, 0.35), (WHOLESALE_GROUP_ID, 0.03))
 
 
+# Visit-history segments are exclusive shares of the customers (the sandbox has no sales to derive them from).
+_VISIT_SEGMENT_SHARES = ((REGULARS_SEGMENT_ID, 0.2), (LAPSED_SEGMENT_ID, 0.15), (FIRST_TIME_SEGMENT_ID, 0.15))
+
+
+def segment_ids_of(customer: dict[str, Any]) -> list[str]:
+    """The seeded customer's segments: Reachable if it has an email or phone, and at most one visit segment.
+
+    The draw is a hash of the customer's id, not `generate`'s random stream, so adding segments left every
+    other seeded field exactly as it was (and it is ~10x cheaper than a generator per customer).
+    """
+    segments = [REACHABLE_SEGMENT_ID] if customer.get("email_address") or customer.get("phone_number") else []
+    digest = hashlib.blake2b(customer["id"].encode(), digest_size=8).digest()
+    point, edge = int.from_bytes(digest, "big") / 2**64, 0.0
+    for segment_id, share in _VISIT_SEGMENT_SHARES:
+        edge += share
+        if point < edge:
+            segments.append(segment_id)
+            break
+    return sorted(segments)
+
+
 def insert(conn: sqlite3.Connection, customers: list[tuple[dict[str, Any], list[str]]]) -> None:
     conn.executemany(INSERT_SQL, [row_values(customer) for customer, _ in customers])
     conn.executemany(
         "INSERT OR IGNORE INTO customer_groups (customer_id, group_id) VALUES (?, ?)",
         [(customer["id"], group_id) for customer, groups in customers for group_id in groups],
     )
+    add_members(conn, [(customer["id"], segment) for customer, _ in customers for segment in segment_ids_of(customer)])
 
 
 def seed_if_empty(conn: sqlite3.Connection, count: int, seed: int = 42) -> int:

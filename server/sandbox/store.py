@@ -18,7 +18,7 @@ from typing import TypeVar
 import anyio.to_thread
 
 from server.sandbox.ids import now
-from server.sandbox.seed import SEEDED_GROUPS
+from server.sandbox.seed import SEEDED_GROUPS, SEEDED_SEGMENTS
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1
@@ -64,6 +64,21 @@ CREATE TABLE IF NOT EXISTS customer_groups (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS customer_groups_by_group ON customer_groups (group_id, customer_id);
 
+-- Segments are Square's built-in, read-only smart groups: the definitions are seeded on open, memberships by
+-- `seed=N`. Same layout as groups, so a segment filter uses the same member-list plans.
+CREATE TABLE IF NOT EXISTS customer_segments_defined (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS customer_segments (
+    customer_id TEXT NOT NULL,
+    segment_id TEXT NOT NULL,
+    PRIMARY KEY (customer_id, segment_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS customer_segments_by_segment ON customer_segments (segment_id, customer_id);
+
 CREATE TABLE IF NOT EXISTS cards (
     id TEXT PRIMARY KEY,
     customer_id TEXT NOT NULL,
@@ -97,7 +112,7 @@ class Store:
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
         self._writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self._seed_groups()
+        self._seed_definitions()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
@@ -111,13 +126,16 @@ class Store:
         conn.execute("PRAGMA foreign_keys = OFF")
         return conn
 
-    def _seed_groups(self) -> None:
+    def _seed_definitions(self) -> None:
+        """The built-in groups and segments; INSERT OR IGNORE keeps a reopened file's rows (and their stamps)."""
         stamp = now()
         with self._write_lock:
-            self._writer.executemany(
-                "INSERT OR IGNORE INTO customer_groups_defined (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                [(group_id, name, stamp, stamp) for group_id, name in SEEDED_GROUPS],
-            )
+            builtins = (("customer_groups_defined", SEEDED_GROUPS), ("customer_segments_defined", SEEDED_SEGMENTS))
+            for table, seeded in builtins:
+                self._writer.executemany(
+                    f"INSERT OR IGNORE INTO {table} (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",  # noqa: S608
+                    [(row_id, name, stamp, stamp) for row_id, name in seeded],
+                )
 
     def _borrow_reader(self) -> sqlite3.Connection:
         with self._readers_lock:

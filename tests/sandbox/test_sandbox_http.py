@@ -63,6 +63,7 @@ async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
 async def test_fixed_paths_win_over_customer_id(client: httpx.AsyncClient) -> None:
     await make_customer(client)
     assert "groups" in (await client.get("/v2/customers/groups")).json()
+    assert "segments" in (await client.get("/v2/customers/segments")).json()
     search = await client.post("/v2/customers/search", json={})
     assert "customers" in search.json()
 

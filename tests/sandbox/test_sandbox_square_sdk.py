@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sandbox_support import live_sandbox
 
-from server.sandbox.seed import VIP_GROUP_ID
+from server.sandbox.seed import REGULARS_SEGMENT_ID, SEEDED_SEGMENTS, VIP_GROUP_ID
 
 square = pytest.importorskip("square", reason="the `squareup` SDK is not installed: pip install 'squareup>=46,<47'")
 
@@ -83,3 +83,9 @@ def test_sdk_can_make_and_find_groups(sdk: object) -> None:
     made = groups.create(group={"name": "SDK regulars"}, idempotency_key="sdk-group").group
     assert groups.get(made.id).group.name == "SDK regulars"
     assert made.id in [g.id for g in groups.list(limit=1)]
+
+
+def test_sdk_lists_and_gets_segments(sdk: object) -> None:
+    segments = sdk.customers.segments  # type: ignore[attr-defined]
+    assert [(s.id, s.name) for s in segments.list(limit=1)] == sorted(SEEDED_SEGMENTS)  # the pager follows cursors
+    assert segments.get(REGULARS_SEGMENT_ID).segment.name == "Regulars"

@@ -92,5 +92,6 @@ async def test_seeded_customers_are_listed_and_valid() -> None:
             body = (await http.get("/v2/customers", params={"count": "true"})).json()
             assert body["count"] == 120 and len(body["customers"]) == 100 and "cursor" in body
             assert any("group_ids" in c for c in body["customers"])
+            assert any("segment_ids" in c for c in body["customers"])
     finally:
         app.state.store.close()

@@ -1,0 +1,63 @@
+"""Customer segments (Square's Customer Segments API): read-only, built-in smart groups.
+
+Square computes segment membership itself and offers no call to change it, so the sandbox has no write
+routes: the definitions are seeded when a store opens and memberships when `seed=N` fills a store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+
+from server.sandbox import cursors
+from server.sandbox.errors import JSON, SquareError, segment_not_found
+from server.sandbox.validate import check_limit, query_int
+
+MAX_LIMIT = 50
+_FINGERPRINT = cursors.fingerprint(["segments"])
+
+
+def segment_json(row: sqlite3.Row) -> JSON:
+    return {"id": row["id"], "name": row["name"], "created_at": row["created_at"], "updated_at": row["updated_at"]}
+
+
+def list_segments(conn: sqlite3.Connection, params: Mapping[str, str]) -> JSON:
+    """One page in id order; keyset paging on the id, so the cursor stays valid while rows come and go."""
+    limit = check_limit(query_int(params, "limit"), "limit", MAX_LIMIT, MAX_LIMIT)
+    sql, args = "SELECT * FROM customer_segments_defined", []
+    cursor = params.get("cursor")
+    if cursor:
+        sql += " WHERE id > ?"
+        args.append(cursors.decode(cursor, _FINGERPRINT).id)
+    rows = conn.execute(sql + " ORDER BY id LIMIT ?", [*args, limit + 1]).fetchall()
+    result: JSON = {}
+    if rows:
+        result["segments"] = [segment_json(row) for row in rows[:limit]]
+        if len(rows) > limit:
+            result["cursor"] = cursors.encode(cursors.Position("", rows[limit - 1]["id"]), _FINGERPRINT)
+    return result
+
+
+def require_segment(conn: sqlite3.Connection, segment_id: str) -> sqlite3.Row:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM customer_segments_defined WHERE id = ?", (segment_id,)
+    ).fetchone()
+    if row is None:
+        raise segment_not_found(segment_id)
+    return row
+
+
+def require_known(conn: sqlite3.Connection, fields: Mapping[str, str]) -> None:
+    """Square stops a search at a segment id it doesn't know (400, naming it); `fields` maps id -> filter path."""
+    ids = list(fields)
+    marks = ", ".join("?" for _ in ids)
+    sql = f"SELECT id FROM customer_segments_defined WHERE id IN ({marks})"  # noqa: S608 (placeholders only)
+    known = {row[0] for row in conn.execute(sql, ids)}
+    for segment_id, field in fields.items():
+        if segment_id not in known:
+            raise SquareError("BAD_REQUEST", f"Customer segment with ID `{segment_id}` not found.", field=field)
+
+
+def add_members(conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> None:
+    """Put (customer_id, segment_id) pairs into segments. Never touches a customer's `version`, as on Square."""
+    conn.executemany("INSERT OR IGNORE INTO customer_segments (customer_id, segment_id) VALUES (?, ?)", pairs)
