@@ -2,7 +2,8 @@
 # A real MCP client against the real console script: the MCP Inspector CLI (pinned below) runs
 # tools/list and tools/call create_customer over stdio and over streamable HTTP, in both protocol
 # eras it speaks (legacy = 2025-11-25 initialize handshake, modern = 2026-07-28). Asserts that
-# tools/list shows exactly the 14 tools of the registry and that the call is not a tool error.
+# tools/list shows exactly the 16 tools of the registry, that the call is not a tool error, and that
+# list_customer_groups finds the seeded VIP group by name (what an agent needs to add a customer to it).
 # The server always runs against the embedded local sandbox in a temporary database.
 #
 # Needs npm (Node >= 20); the Inspector wants Node >= 22.19, so an older system node gets Node
@@ -35,7 +36,7 @@ echo "node $("$NODE" --version) at $NODE; inspector $("$NODE" "$INSPECTOR" --ver
 # ---- the checks ----------------------------------------------------------------------------------
 
 "$PY" -c 'from tools import TOOLS; print("\n".join(t.name for t in TOOLS))' >"$WORK/expected-tools.txt"
-[[ $(wc -l <"$WORK/expected-tools.txt") -eq 14 ]] || die "the registry no longer has 14 tools: $(tr '\n' ' ' <"$WORK/expected-tools.txt")"
+[[ $(wc -l <"$WORK/expected-tools.txt") -eq 16 ]] || die "the registry no longer has 16 tools: $(tr '\n' ' ' <"$WORK/expected-tools.txt")"
 
 CHECKS=0
 mkdir -p "$WORK/home"
@@ -51,8 +52,8 @@ inspector() { # $1 label; the rest: Inspector CLI arguments. JSON result in $WOR
     fi
 }
 
-check_list() { # $1 label: exactly the 14 tool names, each once, with output schemas and annotations
-    "$PY" - "$WORK/$1.json" "$WORK/expected-tools.txt" <<'EOF' || die "$1: tools/list does not show exactly the 14 tools"
+check_list() { # $1 label: exactly the 16 tool names, each once, with output schemas and annotations
+    "$PY" - "$WORK/$1.json" "$WORK/expected-tools.txt" <<'EOF' || die "$1: tools/list does not show exactly the 16 tools"
 import json, sys
 result = json.load(open(sys.argv[1]))["result"]
 names = sorted(tool["name"] for tool in result["tools"])
@@ -83,6 +84,20 @@ EOF
     CHECKS=$((CHECKS + 1))
 }
 
+check_groups() { # $1 label: list_customer_groups succeeded and names the seeded VIP group
+    "$PY" - "$WORK/$1.json" <<'EOF' || die "$1: tools/call list_customer_groups did not list the VIP group"
+import json, sys
+result = json.load(open(sys.argv[1]))["result"]
+groups = {group["name"]: group["id"] for group in (result.get("structuredContent") or {}).get("groups") or []}
+if result.get("isError") or not groups.get("VIP"):
+    print(f"  got {json.dumps(result)[:2000]}", file=sys.stderr)
+    sys.exit(1)
+print(f"  ok: tools/call list_customer_groups found VIP = {groups['VIP']} among {len(groups)} groups")
+EOF
+    CHECKS=$((CHECKS + 1))
+}
+
+GROUPS_ARGS=(--method tools/call --tool-name list_customer_groups)
 CALL_ARGS=(--method tools/call --tool-name create_customer --tool-arg given_name=Ada family_name=Lovelace email_address=ada@example.com)
 
 say "stdio: $SERVER (local sandbox in $WORK/stdio.db)"
@@ -95,6 +110,8 @@ for era in legacy modern; do
     check_list "stdio-$era-list"
     inspector "stdio-$era-call" "${STDIO[@]}" --protocol-era "$era" "${CALL_ARGS[@]}"
     check_call "stdio-$era-call"
+    inspector "stdio-$era-groups" "${STDIO[@]}" --protocol-era "$era" "${GROUPS_ARGS[@]}"
+    check_groups "stdio-$era-groups"
 done
 [[ -f $WORK/stdio.db ]] || die "stdio: the local sandbox database $WORK/stdio.db was not created"
 
@@ -104,6 +121,8 @@ for era in legacy modern; do
     check_list "http-$era-list"
     inspector "http-$era-call" "$URL" --transport http --protocol-era "$era" "${CALL_ARGS[@]}"
     check_call "http-$era-call"
+    inspector "http-$era-groups" "$URL" --transport http --protocol-era "$era" "${GROUPS_ARGS[@]}"
+    check_groups "http-$era-groups"
 done
 kill -0 "$SERVER_PID" 2>/dev/null || {
     cat "$WORK/http-server.log" >&2

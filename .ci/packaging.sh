@@ -17,7 +17,7 @@ script="$tmp/venv/bin/square-customers-mcp"
 grep -qx "square-customers-mcp $version" "$tmp/version"
 "$script" --help > "$tmp/help"
 for name in SQUARE_ACCESS_TOKEN SQUARE_ENVIRONMENT SQUARE_BASE_URL SQUARE_VERSION SQUARE_READ_ONLY \
-    SQUARE_SANDBOX_DB SQUARE_REDACT_PII SQUARE_CONFIRM_DESTRUCTIVE SQUARE_MCP_HTTP_TOKEN; do
+    SQUARE_SANDBOX_DB SQUARE_REDACT_PII SQUARE_CONFIRM_DESTRUCTIVE SQUARE_MCP_HTTP_TOKEN SQUARE_TOOLSETS; do
     grep -q "$name" "$tmp/help" || { echo "--help does not mention $name" >&2; exit 1; }
 done
 
@@ -34,8 +34,11 @@ async def main() -> None:
     async with Client(params) as client:
         names = [tool.name for tool in (await client.list_tools()).tools]
         created = await client.call_tool("create_customer", {"given_name": "Packaged"})
-    assert len(names) == 14, names
+        groups = await client.call_tool("list_customer_groups", {})
+    assert len(names) == 16 and "list_customer_groups" in names and "list_customer_segments" in names, names
     assert not created.is_error, created.content
+    assert not groups.is_error and groups.structured_content is not None, groups.content
+    assert "VIP" in [group["name"] for group in groups.structured_content["groups"]], groups.structured_content
     print(f"{len(names)} tools; create_customer answered from the embedded sandbox")
 
 

@@ -2,7 +2,8 @@
 
 The model is Pydantic AI's FunctionModel, a plain function that plays the LLM, so this needs no
 API key and no network: it asks search_customers for the email in the question, then
-retrieve_customer for the id that came back, then answers from what the tools returned. Swap
+retrieve_customer for the id that came back, then list_customer_groups to learn which group id is
+"VIP" (no id is hard-coded anywhere), then answers from what the tools returned. Swap
 `FunctionModel(scripted_model)` for a real model name (e.g. "anthropic:claude-sonnet-4-5")
 and the same toolset serves it. The server runs against a throwaway local sandbox, seeded first
 over the plain mcp client.
@@ -29,7 +30,6 @@ from pydantic_ai.mcp import MCPToolset
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-VIP = "SANDBOXGROUPVIP00000000001"
 QUESTION = "What do we know about the customer ada@example.com, and is she a VIP?"
 
 
@@ -45,22 +45,25 @@ def server_command() -> str:
 def scripted_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     """Stands in for the LLM: each turn looks at what the tools returned so far and picks the next step."""
     offered = {tool.name for tool in info.function_tools}
-    assert {"search_customers", "retrieve_customer"} <= offered, f"toolset offered {sorted(offered)}"
+    assert {"search_customers", "retrieve_customer", "list_customer_groups"} <= offered, f"offered {sorted(offered)}"
     returns = [part for message in messages for part in message.parts if isinstance(part, ToolReturnPart)]
     if not returns:
         email = re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", QUESTION)
-        query = {"filter": {"email_address": {"exact": email.group(0) if email else ""}}}
-        return ModelResponse(parts=[ToolCallPart("search_customers", {"query": query})])
-    last = returns[-1]
-    # The tool's structured_content, as the MCP server returned it.
-    content: dict[str, Any] = dict(last.content) if isinstance(last.content, dict) else {}
-    if last.tool_name == "search_customers":
-        matches = content.get("customers", [])
+        search = {"filter": {"email_address": {"exact": email.group(0) if email else ""}}}
+        return ModelResponse(parts=[ToolCallPart("search_customers", search)])
+    # Each tool's structured_content, as the MCP server returned it.
+    seen: dict[str, dict[str, Any]] = {r.tool_name: dict(r.content) for r in returns if isinstance(r.content, dict)}
+    last = returns[-1].tool_name
+    if last == "search_customers":
+        matches = seen[last].get("customers", [])
         if not matches:
             return ModelResponse(parts=[TextPart("No customer has that email.")])
         return ModelResponse(parts=[ToolCallPart("retrieve_customer", {"customer_id": matches[0]["id"]})])
-    customer = content["customer"]
-    vip = "is a VIP" if VIP in customer.get("group_ids", []) else "is not a VIP"
+    if last == "retrieve_customer":  # group_ids are ids: which one is "VIP"?
+        return ModelResponse(parts=[ToolCallPart("list_customer_groups", {})])
+    customer = seen["retrieve_customer"]["customer"]
+    vip_ids = {group["id"] for group in seen["list_customer_groups"].get("groups", []) if group["name"] == "VIP"}
+    vip = "is a VIP" if vip_ids & set(customer.get("group_ids", [])) else "is not a VIP"
     answer = (
         f"{customer['given_name']} {customer['family_name']} ({customer['id']}) {vip}. "
         f"Phone {customer.get('phone_number', 'unknown')}; note: {customer.get('note', 'none')}"
@@ -71,6 +74,8 @@ def scripted_model(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
 async def seed(env: dict[str, str]) -> None:
     params = StdioServerParameters(command=server_command(), args=["--log-level", "WARNING"], env=env)
     async with Client(params) as client:
+        groups = (await client.call_tool("list_customer_groups", {})).structured_content or {}
+        vip = next(group["id"] for group in groups["groups"] if group["name"] == "VIP")
         for profile in (
             {
                 "given_name": "Ada",
@@ -84,7 +89,7 @@ async def seed(env: dict[str, str]) -> None:
             created = await client.call_tool("create_customer", profile)
             customer = (created.structured_content or {})["customer"]
             if customer["given_name"] == "Ada":
-                await client.call_tool("add_group_to_customer", {"customer_id": customer["id"], "group_id": VIP})
+                await client.call_tool("add_group_to_customer", {"customer_id": customer["id"], "group_id": vip})
 
 
 async def main() -> int:

@@ -3,15 +3,16 @@
 Launches `square-customers-mcp` the way an MCP host does, against a throwaway local sandbox
 (SQUARE_SANDBOX_DB in a temp dir, no Square token, nothing leaves the machine), then:
 
-1. seeds customers with bulk_create_customers, some of them duplicates by email, and puts the
-   duplicates in different customer groups (add_group_to_customer);
+1. finds the customer groups by name (list_customer_groups), seeds customers with
+   bulk_create_customers, some of them duplicates by email, and puts the duplicates in different
+   customer groups (add_group_to_customer);
 2. lists every customer (list_customers, following next_cursor) and groups them by email;
 3. for each duplicated email, fetches the full set with search_customers (exact email), keeps the
    oldest profile, merges the others' notes, missing fields and group memberships into it
-   (update_customer with version, add_group_to_customer);
+   (update_customer with version, add_group_to_customer, which returns the new version);
 4. deletes the others with delete_customer and their version, so a profile that changed since
    it was read is never lost: the example changes one behind its back, gets CONFLICT, re-reads,
-   merges the new note and retries.
+   merges the new note (a versioned update at the version the group change returned) and retries.
 
 Run: python examples/dedupe_customers.py   (exit 0 when the directory has no duplicates left)
 """
@@ -28,10 +29,6 @@ from typing import Any
 import anyio
 from mcp import Client, StdioServerParameters
 
-VIP = "SANDBOXGROUPVIP00000000001"  # groups every local sandbox starts with
-NEWSLETTER = "SANDBOXGROUPNEWSLETTER0002"
-WHOLESALE = "SANDBOXGROUPWHOLESALE00003"
-GROUP_NAMES = {VIP: "VIP", NEWSLETTER: "Newsletter", WHOLESALE: "Wholesale"}
 MERGE_FIELDS = ("given_name", "family_name", "company_name", "phone_number", "reference_id")
 
 # The profiles people made by hand, one at a time ...
@@ -40,23 +37,32 @@ ORIGINALS: list[dict[str, Any]] = [
     {"given_name": "Ben", "family_name": "Okafor", "email_address": "ben@example.com"},
     {"given_name": "Chloe", "family_name": "Martin", "email_address": "chloe@example.com", "note": "Loyalty member."},
 ]
-# ... and a later bulk import (idempotency key -> profile) that duplicated two of them.
-IMPORTED: dict[str, dict[str, Any]] = {
-    "import-row-1": {
+# ... and a later bulk import (one entry per row, keyed so a retried import never duplicates) that
+# duplicated two of them.
+IMPORTED: list[dict[str, Any]] = [
+    {
+        "idempotency_key": "import-row-1",
         "given_name": "Amelia",
         "email_address": "Amelia@Example.com",  # exact email search ignores case, as on Square
         "phone_number": "+1 415 555 0101",
         "note": "Prefers the window seat.",
     },
-    "import-row-2": {"given_name": "A.", "family_name": "Earhart", "email_address": "amelia@example.com"},
-    "import-row-3": {
+    {
+        "idempotency_key": "import-row-2",
+        "given_name": "A.",
+        "family_name": "Earhart",
+        "email_address": "amelia@example.com",
+    },
+    {
+        "idempotency_key": "import-row-3",
         "company_name": "Okafor Bikes",
         "email_address": "ben@example.com",
         "note": "Orders every spring.",
     },
-}
-# Import row -> groups: memberships that must survive the merge.
-IMPORTED_GROUPS = {"import-row-1": [VIP], "import-row-2": [NEWSLETTER], "import-row-3": [WHOLESALE]}
+]
+# Import row -> group names: memberships that must survive the merge.
+IMPORTED_GROUPS = {"import-row-1": ["VIP"], "import-row-2": ["Newsletter"], "import-row-3": ["Wholesale"]}
+GROUP_NAMES: dict[str, str] = {}  # group id -> name, from list_customer_groups
 
 
 def server_command() -> str:
@@ -97,21 +103,40 @@ def label(customer: dict[str, Any]) -> str:
     return f"{customer['id']} ({name or customer.get('company_name', '?')})"
 
 
-async def seed(client: Client) -> None:
+async def find_groups(client: Client) -> dict[str, str]:
+    """Group name -> id: an agent never guesses ids, it looks them up (following next_cursor)."""
+    by_name: dict[str, str] = {}
+    arguments: dict[str, Any] = {}
+    while True:
+        page = await call(client, "list_customer_groups", arguments)
+        by_name |= {group["name"]: group["id"] for group in page.get("groups", [])}
+        if "next_cursor" not in page:
+            GROUP_NAMES.update({group_id: name for name, group_id in by_name.items()})
+            print(f"found {len(by_name)} customer groups: {', '.join(sorted(by_name))}")
+            return by_name
+        arguments["cursor"] = page["next_cursor"]
+
+
+async def seed(client: Client, groups: dict[str, str]) -> None:
     for profile in ORIGINALS:
         await call(client, "create_customer", profile)
     created = await call(client, "bulk_create_customers", {"customers": IMPORTED})
-    ids = {key: customer["id"] for key, customer in created["customers"].items()}
-    for key, groups in IMPORTED_GROUPS.items():
-        for group_id in groups:
-            await call(client, "add_group_to_customer", {"customer_id": ids[key], "group_id": group_id})
+    if created["failed"]:
+        raise ToolError(f"bulk_create_customers: {created['errors']}")
+    # The created customers come back in entry order.
+    ids = {
+        entry["idempotency_key"]: customer["id"] for entry, customer in zip(IMPORTED, created["customers"], strict=True)
+    }
+    for key, names in IMPORTED_GROUPS.items():
+        for name in names:
+            await call(client, "add_group_to_customer", {"customer_id": ids[key], "group_id": groups[name]})
     print(f"seeded {len(ORIGINALS)} customers, then imported {len(ids)} duplicates of two of them")
 
 
 async def merge(client: Client, email: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Fold every duplicate's data into the oldest profile; return it and the duplicates to delete."""
-    query = {"filter": {"email_address": {"exact": email}}, "sort": {"field": "CREATED_AT", "order": "ASC"}}
-    matches = (await call(client, "search_customers", {"query": query}))["customers"]
+    search = {"filter": {"email_address": {"exact": email}}, "sort_field": "CREATED_AT", "sort_order": "ASC"}
+    matches = (await call(client, "search_customers", search))["customers"]
     survivor, others = matches[0], matches[1:]
     print(f"  keeping {label(survivor)}, the oldest")
     changes: dict[str, Any] = {}
@@ -129,13 +154,18 @@ async def merge(client: Client, email: str) -> tuple[dict[str, Any], list[dict[s
         survivor = updated["customer"]
         print(f"  merged {sorted(changes)} into {label(survivor)}")
     for group_id in sorted({g for c in others for g in c.get("group_ids", [])} - set(survivor.get("group_ids", []))):
-        await call(client, "add_group_to_customer", {"customer_id": survivor["id"], "group_id": group_id})
-        print(f"  added {label(survivor)} to group {GROUP_NAMES.get(group_id, group_id)}")
+        added = await call(client, "add_group_to_customer", {"customer_id": survivor["id"], "group_id": group_id})
+        # A membership change bumps the version; the result says the new one, so no re-read is needed.
+        survivor = {**survivor, "version": added["version"], "group_ids": [*survivor.get("group_ids", []), group_id]}
+        print(
+            f"  added {label(survivor)} to group {GROUP_NAMES.get(group_id, group_id)} (now version {added['version']})"
+        )
     return survivor, others
 
 
-async def delete_checked(client: Client, survivor: dict[str, Any], duplicate: dict[str, Any]) -> None:
-    """Delete at the version we merged from; on CONFLICT re-read, merge its new note, retry once."""
+async def delete_checked(client: Client, survivor: dict[str, Any], duplicate: dict[str, Any]) -> dict[str, Any]:
+    """Delete at the version we merged from; on CONFLICT re-read, merge its new note, retry once.
+    Returns the survivor as it is now."""
     try:
         await call(client, "delete_customer", {"customer_id": duplicate["id"], "version": duplicate["version"]})
     except ToolError as error:
@@ -143,16 +173,18 @@ async def delete_checked(client: Client, survivor: dict[str, Any], duplicate: di
             raise
         print(f"  refused: {str(error).split(': ', 1)[1]}")
         fresh = (await call(client, "retrieve_customer", {"customer_id": duplicate["id"]}))["customer"]
-        current = (await call(client, "retrieve_customer", {"customer_id": survivor["id"]}))["customer"]
-        if fresh.get("note") and fresh["note"] not in current.get("note", ""):
-            note = "\n".join(n for n in (current.get("note"), fresh["note"]) if n)
-            await call(
-                client, "update_customer", {"customer_id": current["id"], "version": current["version"], "note": note}
+        if fresh.get("note") and fresh["note"] not in survivor.get("note", ""):
+            note = "\n".join(n for n in (survivor.get("note"), fresh["note"]) if n)
+            # The survivor's version is the one the last write returned: this update is not refused.
+            updated = await call(
+                client, "update_customer", {"customer_id": survivor["id"], "version": survivor["version"], "note": note}
             )
-            print(f"  merged the new note into {label(current)}")
+            survivor = updated["customer"]
+            print(f"  merged the new note into {label(survivor)}")
         await call(client, "delete_customer", {"customer_id": fresh["id"], "version": fresh["version"]})
         duplicate = fresh
     print(f"  deleted {label(duplicate)} at version {duplicate['version']}")
+    return survivor
 
 
 async def main() -> int:
@@ -163,7 +195,7 @@ async def main() -> int:
             env={"SQUARE_SANDBOX_DB": str(Path(tmp) / "customers.db")},
         )
         async with Client(params) as client:
-            await seed(client)
+            await seed(client, await find_groups(client))
             customers = await all_customers(client)
             by_email: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for customer in customers:
@@ -183,7 +215,7 @@ async def main() -> int:
                             {"customer_id": duplicate["id"], "note": "Called on Tuesday about a refund."},
                         )
                         raced = True
-                    await delete_checked(client, survivor, duplicate)
+                    survivor = await delete_checked(client, survivor, duplicate)
 
             remaining = await all_customers(client)
             emails = [c.get("email_address", "").lower() for c in remaining]

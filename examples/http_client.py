@@ -81,7 +81,7 @@ async def use_server(url: str, token: str) -> bool:
         customer = (created.structured_content or {})["customer"]
         print(f"create_customer -> {customer['id']} {customer['given_name']} {customer['family_name']}")
         found = await client.call_tool(
-            "search_customers", {"query": {"filter": {"email_address": {"exact": "grace@example.com"}}}}
+            "search_customers", {"filter": {"email_address": {"exact": "grace@example.com"}}}
         )
         matches = (found.structured_content or {}).get("customers", [])
         print(f"search_customers email=grace@example.com -> {[c['id'] for c in matches]}")
@@ -94,7 +94,7 @@ async def use_server(url: str, token: str) -> bool:
     print(f"wrong token -> HTTP {wrong.status_code}; WWW-Authenticate: {wrong.headers.get('www-authenticate', '')}")
     print(f"no token -> HTTP {missing.status_code}")
     refused = wrong.status_code == missing.status_code == 401
-    return len(tools) == 14 and [c["id"] for c in matches] == [customer["id"]] and refused
+    return len(tools) == 16 and [c["id"] for c in matches] == [customer["id"]] and refused
 
 
 def main() -> int:

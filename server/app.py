@@ -25,12 +25,15 @@ from server import __version__, resources
 from server.confirm import Confirmer
 from server.dispatcher import Dispatcher, error_result
 from tools import ToolSpec
+from tools.dialect import with_refs
 from tools.outputs import output_schema
 
 SERVER_NAME = "square-customers-mcp"
 INSTRUCTIONS = (
     "Square Customers API: one tool per endpoint. Customer results carry `version`; pass it to "
-    "update_customer or delete_customer so a concurrent change is never overwritten."
+    "update_customer or delete_customer so a concurrent change is never overwritten. Group ids come from "
+    "list_customer_groups, segment ids from list_customer_segments. Omitted and null arguments mean "
+    "'leave as is'; erase a field by naming it in `clear`."
 )
 _REFUSED = {
     "decline": "the user declined it",
@@ -40,12 +43,13 @@ _REFUSED = {
 }
 
 
-def mcp_tool(spec: ToolSpec) -> Tool:
+def mcp_tool(spec: ToolSpec, *, schema_refs: bool = False) -> Tool:
+    """The tool as `tools/list` shows it; `schema_refs`: nested objects as `$defs`/`$ref` (for llama-index)."""
     return Tool(
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        input_schema=spec.input_schema,
+        input_schema=with_refs(spec.input_schema) if schema_refs else spec.input_schema,
         output_schema=output_schema(spec.output_model),
         annotations=ToolAnnotations(
             title=spec.title,
@@ -58,10 +62,14 @@ def mcp_tool(spec: ToolSpec) -> Tool:
 
 
 def build_server(
-    dispatcher: Dispatcher, *, confirm_destructive: bool = False, confirm_secret: str | None = None
+    dispatcher: Dispatcher,
+    *,
+    confirm_destructive: bool = False,
+    confirm_secret: str | None = None,
+    schema_refs: bool = False,
 ) -> Server[Any]:
     # Built once: the list is the same on every tools/list.
-    listing = ListToolsResult(tools=[mcp_tool(spec) for spec in dispatcher.listed_tools()])
+    listing = ListToolsResult(tools=[mcp_tool(spec, schema_refs=schema_refs) for spec in dispatcher.listed_tools()])
     confirmer = Confirmer(confirm_secret) if confirm_destructive else None
 
     async def list_tools(ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None) -> ListToolsResult:

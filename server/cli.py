@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import anyio
 
 from server import __version__
-from server.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings, is_loopback
+from server.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings, is_loopback, parse_toolsets
 from server.logs import configure_logging
 
 log = logging.getLogger("square_customers_mcp")
@@ -23,6 +23,8 @@ environment variables:
   SQUARE_BASE_URL       override the API base URL (e.g. a `sandbox` started by this command)
   SQUARE_VERSION        Square-Version header (default {DEFAULT_SQUARE_VERSION})
   SQUARE_READ_ONLY      true: write tools are neither listed nor callable
+  SQUARE_TOOLSETS       offer only these toolsets, comma-separated: profiles, bulk, groups, cards (default: all)
+  SQUARE_SCHEMA_REFS    true: publish nested argument objects as $defs/$ref (for llama-index's MCP tools)
   SQUARE_CONFIRM_DESTRUCTIVE  true: deletes, bulk updates and group removals ask the user first (elicitation)
   SQUARE_REDACT_PII     true: mask email and phone in tool results (a***@example.com, +1******4240)
   SQUARE_SANDBOX_FAULTS inject faults into the in-process sandbox (same SPEC as `sandbox --faults`)
@@ -49,18 +51,20 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redact-pii", action="store_true", default=argparse.SUPPRESS, help="same as SQUARE_REDACT_PII=true"
     )
+    parser.add_argument("--toolsets", default=argparse.SUPPRESS, help="same as SQUARE_TOOLSETS, e.g. profiles,groups")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="square-customers-mcp",
-        description="MCP server for the Square Customers API (14 tools). With no command: serve MCP over stdio.",
+        description="MCP server for the Square Customers API (14 tools and 2 look-ups). With no command: serve MCP "
+        "over stdio.",
         epilog=ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common_options(parser)
-    parser.set_defaults(log_level="INFO", log_format="text", read_only=None, redact_pii=None)
+    parser.set_defaults(log_level="INFO", log_format="text", read_only=None, redact_pii=None, toolsets=None)
     commands = parser.add_subparsers(dest="command")
 
     serve = commands.add_parser("serve", help="serve MCP over stdio (default) or streamable HTTP at /mcp")
@@ -90,7 +94,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env().with_overrides(read_only=args.read_only, redact_pii=args.redact_pii)
+        toolsets = parse_toolsets(args.toolsets, "--toolsets") if args.toolsets is not None else None
+        settings = Settings.from_env().with_overrides(
+            read_only=args.read_only, redact_pii=args.redact_pii, toolsets=toolsets
+        )
     except ConfigError as error:
         print(f"square-customers-mcp: {error}", file=sys.stderr)
         return 2
@@ -117,15 +124,26 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
     from server.backend import open_backend
     from server.dispatcher import Dispatcher
     from server.transports import build_http_app, serve_http, serve_stdio
+    from tools import TOOLS, TOOLSETS
 
     async with open_backend(settings) as backend:
-        dispatcher = Dispatcher(backend.client, read_only=settings.read_only, redact_pii=settings.redact_pii)
+        dispatcher = Dispatcher(
+            backend.client,
+            read_only=settings.read_only,
+            redact_pii=settings.redact_pii,
+            tools=[tool for tool in TOOLS if tool.toolset in settings.toolsets],
+        )
         server = build_server(
-            dispatcher, confirm_destructive=settings.confirm_destructive, confirm_secret=settings.http_token
+            dispatcher,
+            confirm_destructive=settings.confirm_destructive,
+            confirm_secret=settings.http_token,
+            schema_refs=settings.schema_refs,
         )
         where = "stdio" if transport == "stdio" else f"http://{args.host}:{args.port}/mcp"
-        mode = (", read-only" if settings.read_only else "") + (
-            ", confirming destructive calls" if settings.confirm_destructive else ""
+        mode = (
+            (", read-only" if settings.read_only else "")
+            + (", confirming destructive calls" if settings.confirm_destructive else "")
+            + (f", toolsets {','.join(settings.toolsets)}" if settings.toolsets != TOOLSETS else "")
         )
         log.info(
             "square-customers-mcp %s serving %d tools on %s%s; backend: %s",

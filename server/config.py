@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from server.retry import RetryPolicy
+from tools import TOOLSETS
 
 Environment = Literal["local", "sandbox", "production"]
 
@@ -32,6 +33,15 @@ def is_loopback(host: str) -> bool:
 
 class ConfigError(ValueError):
     """A setting the user must fix; the message names the variable."""
+
+
+def parse_toolsets(raw: str, source: str) -> tuple[str, ...]:
+    """A comma-separated toolset list; empty means all. An unknown name is an error, never ignored."""
+    names = tuple(dict.fromkeys(name.strip().lower() for name in raw.split(",") if name.strip()))
+    unknown = [name for name in names if name not in TOOLSETS]
+    if unknown:
+        raise ConfigError(f"{source}: unknown toolset {', '.join(unknown)}; choose from {', '.join(TOOLSETS)}")
+    return names or TOOLSETS
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -71,6 +81,8 @@ class Settings:
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
     http_token: str | None = field(default=None, repr=False)
     http_allowed_hosts: list[str] = field(default_factory=list)
+    toolsets: tuple[str, ...] = TOOLSETS
+    schema_refs: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +122,8 @@ class Settings:
             retry_policy=retry_policy,
             http_token=env.get("SQUARE_MCP_HTTP_TOKEN", "").strip() or None,
             http_allowed_hosts=[h.strip() for h in env.get("SQUARE_MCP_ALLOWED_HOSTS", "").split(",") if h.strip()],
+            toolsets=parse_toolsets(env.get("SQUARE_TOOLSETS", ""), "SQUARE_TOOLSETS"),
+            schema_refs=_flag(env, "SQUARE_SCHEMA_REFS"),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

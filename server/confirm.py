@@ -30,7 +30,6 @@ from mcp.types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from server.dispatcher import entry_count
 from tools import ToolSpec
 
 Decision = Literal["accept", "decline", "cancel", "unavailable"]
@@ -49,7 +48,7 @@ _MAX_SHOWN = 4000
 def question(tool: ToolSpec, args: Mapping[str, Any]) -> str:
     """What the human is asked: the tool, how many customers it touches, and the arguments in full
     (cut only past a few thousand characters, saying how much was left out)."""
-    entries = entry_count(args)
+    entries = tool.count_entries(args)
     scope = f" on {entries} customers" if entries else ""
     shown = json.dumps(dict(args), ensure_ascii=False, separators=(", ", ": "))
     if len(shown) > _MAX_SHOWN:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -11,7 +10,7 @@ import httpx
 from mcp.types import CallToolResult, TextContent
 
 from server.square_client import SquareClient, SquareResponse, expand_path
-from server.validation import StrictValidator, describe, integral, masked_values
+from server.validation import StrictValidator, describe, given, integral, masked_values
 from tools import TOOLS, ToolSpec
 from tools.errors import describe_errors, next_step
 from tools.formats import FORMAT_CHECKER
@@ -35,12 +34,6 @@ class _Steps:
         if self._progress is not None:
             self._count += 1
             await self._progress(self._count, None, message)
-
-
-def entry_count(args: Mapping[str, Any]) -> int:
-    """How many entries a bulk call carries (0 for single-customer tools)."""
-    entries = args.get("customers") if isinstance(args.get("customers"), dict) else args.get("customer_ids")
-    return len(entries) if isinstance(entries, dict | list) else 0
 
 
 class ToolError(Exception):
@@ -74,8 +67,7 @@ class Dispatcher:
         self._tools = {tool.name: tool for tool in tools}
         # Compiled once: validation is on every call's path.
         self._validators = {
-            name: StrictValidator(tool.input_schema, format_checker=FORMAT_CHECKER)
-            for name, tool in self._tools.items()
+            name: StrictValidator(tool.schema, format_checker=FORMAT_CHECKER) for name, tool in self._tools.items()
         }
 
     def tool(self, name: str) -> ToolSpec | None:
@@ -99,7 +91,7 @@ class Dispatcher:
         try:
             tool, args = self._prepare(name, arguments)
             steps = _Steps(progress)
-            entries = entry_count(args)
+            entries = tool.count_entries(args)
             if entries:
                 await steps.report(f"checked {entries} entries; sending them to Square")
             response = await self._send(tool, args, steps)
@@ -111,6 +103,8 @@ class Dispatcher:
                     f"UNEXPECTED_RESPONSE: Square answered {name} without the documented fields "
                     f"({type(error).__name__}: {str(error)[:80]}). Next step: retry, or check SQUARE_BASE_URL."
                 ) from None
+            if tool.follow_up is not None:
+                result = tool.follow_up.merge(result, await self._follow_up(tool.follow_up.path, args))
             if entries:
                 await steps.report(f"done: {result.get('succeeded', 0)} succeeded, {result.get('failed', 0)} failed")
             return success_result(redact_pii(result) if self.redact_pii else result)
@@ -125,7 +119,7 @@ class Dispatcher:
             raise ToolError(f"{name} changes data and this server runs with SQUARE_READ_ONLY=true; nothing was sent.")
         if arguments is not None and not isinstance(arguments, Mapping):
             raise ToolError(f"Invalid arguments for {name}: expected an object, got {type(arguments).__name__}")
-        args = dict(arguments or {})
+        args = {**tool.defaults, **given(dict(arguments or {}), tool.schema)}
         problems = self.problems(tool, args)
         if problems:
             raise ToolError(f"Invalid arguments for {name}; nothing was sent to Square:\n- " + "\n- ".join(problems))
@@ -138,9 +132,8 @@ class Dispatcher:
                     "out to keep it; nothing was sent to Square."
                 )
         args = integral(args)
-        if tool.name == "create_customer" and "idempotency_key" not in args:
-            # One key per tool call, so a retry of this call can never create a second customer.
-            args["idempotency_key"] = str(uuid.uuid4())
+        if tool.prepare is not None:
+            args = tool.prepare(args)
         return tool, args
 
     def problems(self, tool: ToolSpec, args: Mapping[str, Any]) -> list[str]:
@@ -153,13 +146,22 @@ class Dispatcher:
             problems = [*problems[:_MAX_PROBLEMS], f"... and {len(problems) - _MAX_PROBLEMS} more"]
         return problems
 
+    async def _follow_up(self, path: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The body of a GET made after the call succeeded, or None if it failed in any way."""
+        try:
+            values = {name: value for name, value in args.items() if "{" + name + "}" in path}
+            response = await self._client.request("GET", expand_path(path, values), retry_safe=True)
+        except httpx.HTTPError:
+            return None
+        ok = response.status < 400 and isinstance(response.body, dict)
+        return response.body if ok else None
+
     async def _send(self, tool: ToolSpec, args: dict[str, Any], steps: _Steps) -> SquareResponse:
         path = expand_path(tool.path, {name: args[name] for name in tool.path_params})
         query = {name: args[name] for name in tool.query_params if name in args}
-        body = None
-        if tool.has_body:
-            skip = {*tool.path_params, *tool.query_params, *tool.local_params}
-            body = {key: value for key, value in args.items() if key not in skip}
+        body = tool.body(args)
+        # When a keyed write's outcome is unknown, the model must resend the same keys, which it never saw.
+        unknown = f" The outcome is unknown. Next step: {tool.retry_hint(args)}." if tool.retry_hint else ""
         try:
             response = await self._client.request(
                 tool.method, path, query=query, body=body, retry_safe=tool.retry_safe, on_wait=steps.report
@@ -174,10 +176,13 @@ class Dispatcher:
                 "nothing was sent to Square."
             ) from None
         except httpx.TimeoutException:
-            raise ToolError("TIMEOUT: Square did not answer in time. Next step: retry the call.") from None
+            raise ToolError(
+                "TIMEOUT: Square did not answer in time." + (unknown or " Next step: retry the call.")
+            ) from None
         except httpx.TransportError as error:
             raise ToolError(
-                f"NETWORK_ERROR: could not reach Square ({type(error).__name__}). Next step: retry the call."
+                f"NETWORK_ERROR: could not reach Square or read its answer ({type(error).__name__})."
+                + (unknown or " Next step: retry the call.")
             ) from None
         except httpx.HTTPError as error:  # e.g. a body that does not decode
             raise ToolError(
@@ -193,11 +198,13 @@ class Dispatcher:
                     f"have been applied (this was attempt {response.attempts}). Next step: retrieve the customer "
                     "to see its current state before doing anything else."
                 )
-            raise ToolError(square_error_text(response))
+            if response.status >= 500 and unknown:
+                raise ToolError(square_error_text(response, step=False) + unknown)
+            raise ToolError(square_error_text(response, hints=tool.hints))
         return response
 
 
-def square_error_text(response: SquareResponse, *, step: bool = True) -> str:
+def square_error_text(response: SquareResponse, *, step: bool = True, hints: Mapping[str, str] | None = None) -> str:
     """Square's error answer as the model reads it: CODE (field): detail. Next step: ..."""
     body = response.body
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -213,5 +220,5 @@ def square_error_text(response: SquareResponse, *, step: bool = True) -> str:
         else:
             text = f"HTTP_{response.status}: Square answered without a JSON error ({snippet})"
         codes = []
-    hint = next_step(codes, response.status) if step else None
+    hint = next_step(codes, response.status, hints) if step else None
     return f"{text}. Next step: {hint}." if hint else f"{text}."

@@ -16,10 +16,14 @@ _MAX_MESSAGE = 240
 def describe(error: ValidationError) -> str:
     # jsonschema quotes the offending value first; a 1 MB string must not hide the reason.
     message = error.message
+    if error.validator == "format":
+        message = f"{error.instance!r} is not a valid {error.validator_value}"
+        if error.cause is not None:
+            message += f" ({error.cause})"
     quoted = repr(error.instance)
     if len(quoted) > 60 and quoted in message:
         message = message.replace(quoted, quoted[:40] + "...", 1)
-    if len(message) > _MAX_MESSAGE:
+    if len(message) > _MAX_MESSAGE and error.validator != "enum":  # unlisted enums: the values are the fix
         message = message[: _MAX_MESSAGE - 3] + "..."
     return f"{error.json_path}: {message}"
 
@@ -37,6 +41,42 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterab
 
 
 StrictValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+
+
+_NO_DEFAULT = object()
+
+
+def _says_nothing(value: Any, schema: dict[str, Any]) -> bool:
+    if value is None or (isinstance(value, str | list | dict) and not value):
+        return True
+    default = schema.get("default", _NO_DEFAULT)
+    return type(value) is type(default) and value == default
+
+
+def given(value: Any, schema: Any = None) -> Any:
+    """The arguments minus everything that says "not given", at any depth: null, "", [] and {} (objects
+    left empty by this too), and a value equal to the `default` its (validation) schema declares.
+
+    Strict adapters send every property: with null where the model had nothing to say (OpenAI's
+    nullable pattern), or, where a converter made a property required but not nullable, the emptiest
+    value the model can give ("", [], false, an enum's default). That must read exactly like the sparse
+    call, and never as "erase" (erasing is the explicit `clear`).
+    """
+    schema = schema if isinstance(schema, dict) else {}
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        out = {}
+        for key, item in value.items():
+            found = properties.get(key)
+            sub: dict[str, Any] = found if isinstance(found, dict) else {}
+            kept = given(item, sub)
+            if not _says_nothing(kept, sub):
+                out[key] = kept
+        return out
+    if isinstance(value, list):
+        items = schema.get("items")
+        return [given(item, items) if isinstance(item, dict | list) else item for item in value]
+    return value
 
 
 def integral(value: Any) -> Any:
@@ -59,4 +99,7 @@ def masked_values(value: Any, path: str = "$") -> list[str]:
                 found.append(f"{path}.{key}")
             else:
                 found += masked_values(item, f"{path}.{key}")
+    elif isinstance(value, list):  # bulk entries
+        for index, item in enumerate(value):
+            found += masked_values(item, f"{path}[{index}]")
     return found

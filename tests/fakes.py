@@ -19,6 +19,7 @@ from server.config import Settings
 from server.dispatcher import Dispatcher
 from server.retry import RetryPolicy
 from server.square_client import SquareClient
+from tools import ToolSpec
 
 # tests/fakes.py -> parents[0] = tests, [1] = main (the project), [2] = the folder holding shared/.
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "square-customers-openapi.json"
@@ -57,11 +58,11 @@ VALID_ARGS: dict[str, dict[str, Any]] = {
         "family_name": "Earhart",
         "email_address": "Amelia.Earhart@example.com",
     },
-    "bulk_create_customers": {"customers": {"k1": {"given_name": "Amelia"}, "k2": {"email_address": "m@example.com"}}},
+    "bulk_create_customers": {"customers": [{"given_name": "Amelia"}, {"email_address": "m@example.com"}]},
     "bulk_delete_customers": {"customer_ids": [AMELIA_ID, MARIE_ID]},
     "bulk_retrieve_customers": {"customer_ids": [AMELIA_ID, MARIE_ID]},
-    "bulk_update_customers": {"customers": {AMELIA_ID: {"note": "vip", "version": 2}}},
-    "search_customers": {"query": {"filter": {"email_address": {"fuzzy": "example.com"}}}, "limit": 10},
+    "bulk_update_customers": {"customers": [{"customer_id": AMELIA_ID, "note": "vip", "version": 2}]},
+    "search_customers": {"filter": {"email_address": {"fuzzy": "example.com"}}, "limit": 10},
     "delete_customer": {"customer_id": CUSTOMER_ID, "version": 1},
     "retrieve_customer": {"customer_id": CUSTOMER_ID},
     "update_customer": {"customer_id": CUSTOMER_ID, "note": "vip", "version": 1},
@@ -69,16 +70,25 @@ VALID_ARGS: dict[str, dict[str, Any]] = {
     "delete_customer_card": {"customer_id": CUSTOMER_ID, "card_id": CARD_ID},
     "remove_group_from_customer": {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID},
     "add_group_to_customer": {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID},
+    "list_customer_groups": {"cursor": "groups-page-2"},
+    "list_customer_segments": {"cursor": "segments-page-2"},
 }
 
 _SMALL_CUSTOMER = {"id": CUSTOMER_ID, "version": 1, "given_name": "Amelia", "creation_source": "THIRD_PARTY"}
-# A success body every tool's trim function can read (used where the body does not matter).
+# A success body every tool's trim function (and follow-up GET) can read, where the body does not matter.
 ANY_SUCCESS_BODY: dict[str, Any] = {
     "customer": _SMALL_CUSTOMER,
     "customers": [_SMALL_CUSTOMER],
     "responses": {AMELIA_ID: {"customer": _SMALL_CUSTOMER}},
     "card": {"id": CARD_ID, "card_brand": "VISA", "last_4": "1111"},
+    "groups": [{"id": GROUP_ID, "name": "VIP"}],
+    "segments": [{"id": "SANDBOXMERCH1.LOYAL", "name": "Regulars"}],
 }
+
+
+def requests_per_call(tool: ToolSpec) -> int:
+    """Requests a successful call sends: the call, plus a GET when the tool has a follow-up."""
+    return 1 + (tool.follow_up is not None)
 
 
 @cache
@@ -145,3 +155,17 @@ def result_text(result: CallToolResult) -> str:
     block = result.content[0]
     assert block.type == "text"
     return block.text
+
+
+async def assert_rejected(tool: str, args: dict[str, Any] | None, *paths: str, also: str = "") -> str:
+    """The call is a tool error naming each JSON path (as `<path>:`), and nothing reached Square."""
+    result, sent = await call_tool(tool, args)
+    text = result_text(result)
+    assert result.is_error, text
+    assert sent == [], f"{tool} sent a request for invalid arguments"
+    assert text.startswith(f"Invalid arguments for {tool}"), text
+    for path in paths:
+        assert f"\n- {path}:" in text, f"{path!r} not named in:\n{text}"
+    assert also in text
+    assert result.structured_content is None
+    return text

@@ -1,139 +1,31 @@
 """The expected request and trimmed result of every tool, as data: one Case per tool, built from the
-spec's example responses (read by tests/fakes.py from ../shared)."""
+spec's example responses (read by tests/fakes.py from ../shared). The tools take portable arguments
+(arrays of entries, `clear`, flat `eu_vat` and search arguments); the bodies are Square's shapes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from expected_results import (
+    BULK_AMELIA,
+    BULK_CREATE_KEYS,
+    BULK_CREATED,
+    BULK_MARIE,
+    CREATED,
+    GROUPS,
+    LISTED,
+    NOT_FOUND_MISSING,
+    RETRIEVED,
+    RETRIEVED_VERSION,
+    SEARCHED,
+    SEARCHED_FULL,
+    SEGMENTS,
+    UPDATED,
+)
 from fakes import ADDRESS, ADDRESS_LINE, AMELIA_ID, CARD_ID, CUSTOMER_ID, GROUP_ID, MARIE_ID, MISSING_ID
 
-BULK_CREATE_KEYS = ("8bb76c4f-e35d-4c5b-90de-1194cd9179f4", "d1689f23-b25d-4932-b2f0-aed00f5e2029")
-NOT_FOUND_MISSING = f"NOT_FOUND: Customer with ID `{MISSING_ID}` not found."
-SEGMENT = "1KB9JE5EGJXCW.REACHABLE"
-
-# The spec examples' customers, trimmed by hand: what the model should read.
-RETRIEVED = {
-    "id": CUSTOMER_ID,
-    "version": 1,
-    "given_name": "Amelia",
-    "family_name": "Earhart",
-    "email_address": "Amelia.Earhart@example.com",
-    "phone_number": "+1-212-555-4240",
-    "reference_id": "YOUR_REFERENCE_ID",
-    "note": "a customer",
-    "address": ADDRESS_LINE,
-    "group_ids": [GROUP_ID],
-    "segment_ids": [SEGMENT],
-    "created_at": "2016-03-23T20:21:54.859Z",
-    "updated_at": "2016-03-23T20:21:54.859Z",
-}
-# Lists and bulk results show a customer's list view: no address, birthday, source or timestamps
-# unless named in `fields` (tools/trim.py LIST_VIEW).
-LIST_ONLY_WITH_FIELDS = ("address", "birthday", "creation_source", "eu_vat", "created_at", "updated_at")
-
-
-def list_view(customer: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in customer.items() if k not in LIST_ONLY_WITH_FIELDS}
-
-
-LISTED = list_view(RETRIEVED)
-CREATED = {k: v for k, v in RETRIEVED.items() if k not in ("group_ids", "segment_ids")} | {"version": 0}
-UPDATED = {
-    "id": CUSTOMER_ID,
-    "version": 3,
-    "given_name": "Amelia",
-    "family_name": "Earhart",
-    "email_address": "New.Amelia.Earhart@example.com",
-    "reference_id": "YOUR_REFERENCE_ID",
-    "note": "updated customer note",
-    "address": ADDRESS_LINE,
-    "created_at": "2016-03-23T20:21:54.859Z",
-    "updated_at": "2016-05-15T20:21:55Z",
-}
-BULK_AMELIA_FULL = {
-    "id": AMELIA_ID,
-    "version": 3,
-    "given_name": "Amelia",
-    "family_name": "Earhart",
-    "email_address": "New.Amelia.Earhart@example.com",
-    "note": "updated customer note",
-    "birthday": "1897-07-24",
-    "created_at": "2024-01-19T00:27:54.59Z",
-    "updated_at": "2024-01-19T00:38:06Z",
-}
-BULK_MARIE_FULL = {
-    "id": MARIE_ID,
-    "version": 1,
-    "given_name": "Marie",
-    "family_name": "Curie",
-    "created_at": "2024-01-19T00:27:54.59Z",
-    "updated_at": "2024-01-19T00:38:06Z",
-}
-BULK_AMELIA = list_view(BULK_AMELIA_FULL)
-BULK_MARIE = list_view(BULK_MARIE_FULL)
-BULK_CREATED_FULL = {
-    BULK_CREATE_KEYS[0]: {
-        "id": AMELIA_ID,
-        "version": 0,
-        "given_name": "Amelia",
-        "family_name": "Earhart",
-        "email_address": "Amelia.Earhart@example.com",
-        "phone_number": "+1-212-555-4240",
-        "reference_id": "YOUR_REFERENCE_ID",
-        "note": "a customer",
-        "address": ADDRESS_LINE,
-        "created_at": "2024-03-23T20:21:54.859Z",
-        "updated_at": "2024-03-23T20:21:54.859Z",
-    },
-    BULK_CREATE_KEYS[1]: {
-        "id": MARIE_ID,
-        "version": 0,
-        "given_name": "Marie",
-        "family_name": "Curie",
-        "email_address": "Marie.Curie@example.com",
-        "phone_number": "+1-212-444-4240",
-        "reference_id": "YOUR_REFERENCE_ID",
-        "note": "another customer",
-        "address": "500 Electric Ave, Suite 601, New York, NY 10003, US",
-        "created_at": "2024-03-23T20:21:54.859Z",
-        "updated_at": "2024-03-23T20:21:54.859Z",
-    },
-}
-SEARCHED_FULL = [
-    {
-        "id": CUSTOMER_ID,
-        "version": 7,
-        "given_name": "James",
-        "family_name": "Bond",
-        "email_address": "james.bond@example.com",
-        "phone_number": "+1-212-555-4250",
-        "reference_id": "YOUR_REFERENCE_ID_2",
-        "address": "505 Electric Ave, Suite 600, New York, NY 10003, US",
-        "creation_source": "DIRECTORY",
-        "group_ids": [GROUP_ID],
-        "segment_ids": [SEGMENT],
-        "created_at": "2018-01-23T20:21:54.859Z",
-        "updated_at": "2020-04-20T10:02:43.083Z",
-    },
-    {
-        "id": "A9641GZW2H7Z56YYSD41Q12HDW",
-        "version": 1,
-        "given_name": "Amelia",
-        "family_name": "Earhart",
-        "email_address": "amelia.earhart@example.com",
-        "phone_number": "+1-212-555-9238",
-        "reference_id": "YOUR_REFERENCE_ID_1",
-        "note": "a customer",
-        "address": ADDRESS_LINE,
-        "group_ids": [GROUP_ID],
-        "segment_ids": [SEGMENT],
-        "created_at": "2018-01-30T14:10:54.859Z",
-        "updated_at": "2018-03-08T18:25:21.342Z",
-    },
-]
-BULK_CREATED = {key: list_view(c) for key, c in BULK_CREATED_FULL.items()}
-SEARCHED = [list_view(c) for c in SEARCHED_FULL]
+__all__ = ["CASES", "CASES_BY_TOOL", "RETRIEVED", "SEARCHED_FULL", "Case"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +42,10 @@ class Case:
     expected: dict[str, Any]
     extra_response: dict[str, Any] | None = None
     """Fields added to the spec example (e.g. cursor and count, which the examples lack)."""
+    square_request: str | None = None
+    """components.schemas.<square_request>.example equals `body`: the tool builds Square's documented request."""
+    follow_up: str | None = None
+    """Raw path of the GET sent after the call (answered with RetrieveCustomerResponse); None: no second request."""
 
 
 def _amelia_input() -> dict[str, Any]:
@@ -164,31 +60,51 @@ def _amelia_input() -> dict[str, Any]:
     }
 
 
+_MARIE_INPUT = {"given_name": "Marie", "family_name": "Curie", "email_address": "Marie.Curie@example.com"}
+# Entries in the opposite order of Square's answer: the result follows the entries, not Square's map.
 _BULK_CREATE_ARGS = {
-    "customers": {
-        BULK_CREATE_KEYS[0]: _amelia_input(),
-        BULK_CREATE_KEYS[1]: {
-            "given_name": "Marie",
-            "family_name": "Curie",
-            "email_address": "Marie.Curie@example.com",
-        },
-    }
+    "customers": [
+        {"idempotency_key": BULK_CREATE_KEYS[1], **_MARIE_INPUT},
+        {**_amelia_input(), "idempotency_key": BULK_CREATE_KEYS[0]},
+    ]
 }
+_BULK_CREATE_BODY = {"customers": {BULK_CREATE_KEYS[1]: _MARIE_INPUT, BULK_CREATE_KEYS[0]: _amelia_input()}}
 _BULK_UPDATE_ARGS = {
+    "customers": [
+        {
+            "customer_id": AMELIA_ID,
+            "email_address": "New.Amelia.Earhart@example.com",
+            "note": "updated customer note",
+            "clear": ["phone_number"],
+            "version": 2,
+        },
+        {"customer_id": MARIE_ID, "family_name": "Curie", "given_name": "Marie", "version": 0},
+    ]
+}
+_BULK_UPDATE_BODY = {
     "customers": {
-        AMELIA_ID: {"email_address": "New.Amelia.Earhart@example.com", "note": "updated customer note", "version": 2},
-        MARIE_ID: {"phone_number": None, "birthday": None, "version": 0},
+        AMELIA_ID: {
+            "email_address": "New.Amelia.Earhart@example.com",
+            "note": "updated customer note",
+            "phone_number": None,
+            "version": 2,
+        },
+        MARIE_ID: {"family_name": "Curie", "given_name": "Marie", "version": 0},
     }
 }
-SEARCH_ARGS = {
+SEARCH_FILTER = {
+    "creation_source": {"values": ["THIRD_PARTY"], "rule": "INCLUDE"},
+    "created_at": {"start_at": "2018-01-01T00:00:00-00:00", "end_at": "2018-02-01T00:00:00-00:00"},
+    "email_address": {"fuzzy": "example.com"},
+    "group_ids": {"all": [GROUP_ID]},
+}
+SEARCH_ARGS = {"filter": SEARCH_FILTER, "sort_field": "CREATED_AT", "sort_order": "ASC", "limit": 2}
+# Square's SearchCustomersRequest example, minus the values that are Square's defaults (rule INCLUDE, order
+# ASC): a value equal to its schema's `default` says nothing, so it is not sent.
+SEARCH_BODY = {
     "query": {
-        "filter": {
-            "creation_source": {"values": ["THIRD_PARTY", "DIRECTORY"], "rule": "INCLUDE"},
-            "created_at": {"start_at": "2018-01-01T00:00:00-00:00", "end_at": "2018-02-01T00:00:00Z"},
-            "email_address": {"fuzzy": "example.com"},
-            "group_ids": {"all": [GROUP_ID]},
-        },
-        "sort": {"field": "CREATED_AT", "order": "ASC"},
+        "filter": {**SEARCH_FILTER, "creation_source": {"values": ["THIRD_PARTY"]}},
+        "sort": {"field": "CREATED_AT"},
     },
     "limit": 2,
 }
@@ -220,7 +136,7 @@ CASES = [
         {},
         {**_amelia_input(), "idempotency_key": "my-key-0001"},
         "CreateCustomerResponse",
-        {"customer": CREATED, "idempotency_key": "my-key-0001"},
+        {"customer": CREATED},
     ),
     Case(
         "bulk_create_customers",
@@ -228,27 +144,28 @@ CASES = [
         "POST",
         "/v2/customers/bulk-create",
         {},
-        _BULK_CREATE_ARGS,
+        _BULK_CREATE_BODY,
         "BulkCreateCustomersResponse",
-        {"customers": BULK_CREATED, "succeeded": 2, "failed": 0},
+        {"customers": BULK_CREATED[::-1], "succeeded": 2, "failed": 0},
     ),
     Case(
         "bulk_delete_customers",
-        {"customer_ids": [MISSING_ID, AMELIA_ID, MARIE_ID]},
+        {"customer_ids": [AMELIA_ID, MARIE_ID, MISSING_ID]},
         "POST",
         "/v2/customers/bulk-delete",
         {},
-        {"customer_ids": [MISSING_ID, AMELIA_ID, MARIE_ID]},
+        {"customer_ids": [AMELIA_ID, MARIE_ID, MISSING_ID]},
         "BulkDeleteCustomersResponse",
-        {"deleted": [AMELIA_ID, MARIE_ID], "errors": {MISSING_ID: NOT_FOUND_MISSING}, "succeeded": 2, "failed": 1},
+        {"errors": {MISSING_ID: NOT_FOUND_MISSING}, "succeeded": 2, "failed": 1},
+        square_request="BulkDeleteCustomersRequest",
     ),
     Case(
         "bulk_retrieve_customers",
-        {"customer_ids": [MISSING_ID, AMELIA_ID, MARIE_ID]},
+        {"customer_ids": [AMELIA_ID, MARIE_ID, MISSING_ID]},
         "POST",
         "/v2/customers/bulk-retrieve",
         {},
-        {"customer_ids": [MISSING_ID, AMELIA_ID, MARIE_ID]},
+        {"customer_ids": [AMELIA_ID, MARIE_ID, MISSING_ID]},
         "BulkRetrieveCustomersResponse",
         {
             "customers": [BULK_AMELIA, BULK_MARIE],
@@ -256,6 +173,7 @@ CASES = [
             "succeeded": 2,
             "failed": 1,
         },
+        square_request="BulkRetrieveCustomersRequest",
     ),
     Case(
         "bulk_update_customers",
@@ -263,9 +181,10 @@ CASES = [
         "POST",
         "/v2/customers/bulk-update",
         {},
-        _BULK_UPDATE_ARGS,
+        _BULK_UPDATE_BODY,
         "BulkUpdateCustomersResponse",
         {"customers": [BULK_AMELIA, BULK_MARIE], "succeeded": 2, "failed": 0},
+        square_request="BulkUpdateCustomersRequest",
     ),
     Case(
         "search_customers",
@@ -273,7 +192,7 @@ CASES = [
         "POST",
         "/v2/customers/search",
         {},
-        SEARCH_ARGS,
+        SEARCH_BODY,
         "SearchCustomersResponse",
         {"customers": SEARCHED, "next_cursor": "9dpS093Uy12AzeE"},
     ),
@@ -285,7 +204,7 @@ CASES = [
         {"version": "3"},
         None,
         "DeleteCustomerResponse",
-        {"deleted": True, "customer_id": CUSTOMER_ID},
+        {"deleted": True},
     ),
     Case(
         "retrieve_customer",
@@ -303,7 +222,7 @@ CASES = [
             "customer_id": CUSTOMER_ID,
             "email_address": "New.Amelia.Earhart@example.com",
             "note": "updated customer note",
-            "phone_number": None,
+            "clear": ["phone_number"],
             "version": 2,
         },
         "PUT",
@@ -317,6 +236,7 @@ CASES = [
         },
         "UpdateCustomerResponse",
         {"customer": UPDATED},
+        square_request="UpdateCustomerRequest",
     ),
     Case(
         "create_customer_card",
@@ -337,6 +257,7 @@ CASES = [
                 "billing_address": ADDRESS_LINE,
             }
         },
+        square_request="CreateCustomerCardRequest",
     ),
     Case(
         "delete_customer_card",
@@ -346,7 +267,7 @@ CASES = [
         {},
         None,
         "DeleteCustomerCardResponse",
-        {"deleted": True, "customer_id": CUSTOMER_ID, "card_id": CARD_ID},
+        {"deleted": True},
     ),
     Case(
         "remove_group_from_customer",
@@ -356,7 +277,8 @@ CASES = [
         {},
         None,
         "RemoveGroupFromCustomerResponse",
-        {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID, "member": False},
+        {"member": False, "version": RETRIEVED_VERSION},
+        follow_up=_CUSTOMER_PATH,
     ),
     Case(
         "add_group_to_customer",
@@ -366,7 +288,29 @@ CASES = [
         {},
         None,  # the spec defines no request body for AddGroupToCustomer
         "AddGroupToCustomerResponse",
-        {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID, "member": True},
+        {"member": True, "version": RETRIEVED_VERSION},
+        follow_up=_CUSTOMER_PATH,
+    ),
+    Case(
+        "list_customer_groups",
+        {"cursor": "groups-page-2"},
+        "GET",
+        "/v2/customers/groups",
+        {"cursor": "groups-page-2"},
+        None,
+        "ListCustomerGroupsResponse",
+        {"groups": GROUPS, "next_cursor": "groups-page-3"},
+        extra_response={"cursor": "groups-page-3"},
+    ),
+    Case(
+        "list_customer_segments",
+        {},
+        "GET",
+        "/v2/customers/segments",
+        {},
+        None,
+        "ListCustomerSegmentsResponse",
+        {"segments": SEGMENTS},
     ),
 ]
 CASES_BY_TOOL = {case.tool: case for case in CASES}

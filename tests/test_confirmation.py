@@ -16,18 +16,21 @@ from server.app import build_server
 from server.config import Settings
 from server.dispatcher import Dispatcher
 from server.square_client import SquareClient
+from tools import TOOLS, TOOLS_BY_NAME
 
 pytestmark = pytest.mark.anyio
 ERAS = pytest.mark.parametrize("mode", ["auto", "legacy"])
 CONFIRMED_TOOLS = {
     "delete_customer": {"customer_id": "C1", "version": 3},
     "bulk_delete_customers": {"customer_ids": ["C1", "C2"]},
-    "bulk_update_customers": {"customers": {"C1": {"note": "x"}}},
+    "bulk_update_customers": {"customers": [{"customer_id": "C1", "note": "x"}]},
+    "update_customer": {"customer_id": "C1", "clear": ["note"], "version": 3},
     "delete_customer_card": {"customer_id": "C1", "card_id": "ccof:1"},
     "remove_group_from_customer": {"customer_id": "C1", "group_id": "G1"},
 }
 ANSWER = {"responses": {"C1": {}, "C2": {}}}
 UPDATED = {"responses": {"C1": {"customer": {"id": "C1", "version": 1, "note": "x"}}}}
+CUSTOMER = {"customer": {"id": "C1", "version": 4}}
 
 
 class Human:
@@ -49,12 +52,21 @@ async def connected(mode: str, human: Human | None) -> AsyncIterator[tuple[Clien
 
     def square(request: httpx.Request) -> httpx.Response:
         sent.append(request)
-        return httpx.Response(200, json=UPDATED if request.url.path.endswith("bulk-update") else ANSWER)
+        if request.url.path.endswith("bulk-update"):
+            return httpx.Response(200, json=UPDATED)
+        # update_customer's answer, and the GET after a group removal that reads the new version.
+        return httpx.Response(200, json=CUSTOMER if request.method in ("GET", "PUT") else ANSWER)
 
     client = SquareClient(Settings(access_token="tok", environment="sandbox"), transport=httpx.MockTransport(square))
     server = build_server(Dispatcher(client), confirm_destructive=True)
     async with Client(server, mode=mode, raise_exceptions=True, elicitation_callback=human) as mcp_client:
         yield mcp_client, sent
+
+
+def test_every_destructive_tool_and_only_those_ask_for_confirmation() -> None:
+    assert {t.name for t in TOOLS if t.needs_confirmation} == set(CONFIRMED_TOOLS)
+    assert {t.name for t in TOOLS if t.destructive} == set(CONFIRMED_TOOLS)
+    assert TOOLS_BY_NAME["update_customer"].needs_confirmation
 
 
 @ERAS
@@ -65,7 +77,19 @@ async def test_accepted_calls_go_through(mode: str, name: str) -> None:
         result = await client.call_tool(name, CONFIRMED_TOOLS[name])
     assert not result.is_error, result.content
     assert len(human.asked) == 1 and name in human.asked[0]
-    assert len(sent) == 1
+    # The call itself, then (group removal) the GET that reads the customer's new version.
+    tool = TOOLS_BY_NAME[name]
+    assert [r.method for r in sent] == [tool.method, *(["GET"] if tool.follow_up else [])]
+
+
+@ERAS
+async def test_an_update_that_clears_a_field_is_asked_about_and_declined_sends_nothing(mode: str) -> None:
+    human = Human("decline")
+    async with connected(mode, human) as (client, sent):
+        result = await client.call_tool("update_customer", CONFIRMED_TOOLS["update_customer"])
+    assert result.is_error and "the user declined it" in result.content[0].text
+    assert len(human.asked) == 1 and "update_customer" in human.asked[0] and '"clear": ["note"]' in human.asked[0]
+    assert sent == []
 
 
 @ERAS
@@ -116,7 +140,6 @@ async def test_an_answer_for_other_arguments_approves_nothing() -> None:
     from mcp.types import CallToolRequestParams
 
     from server.confirm import Confirmer
-    from tools import TOOLS_BY_NAME
 
     class Session:
         def check_client_capability(self, capability: object) -> bool:
@@ -157,9 +180,10 @@ async def test_an_answer_for_other_arguments_approves_nothing() -> None:
 
 def test_the_question_counts_bulk_entries_and_shows_them() -> None:
     from server.confirm import question
-    from tools import TOOLS_BY_NAME
 
     ids = [f"C{i:025d}" for i in range(100)]
     text = question(TOOLS_BY_NAME["bulk_delete_customers"], {"customer_ids": ids})
     assert "on 100 customers" in text
     assert ids[0] in text and ids[-1] in text
+    entries = [{"customer_id": f"C{i}", "note": "x"} for i in range(3)]
+    assert "on 3 customers" in question(TOOLS_BY_NAME["bulk_update_customers"], {"customers": entries})

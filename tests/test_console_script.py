@@ -30,7 +30,7 @@ def _script_installed() -> None:
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_stdio_lists_the_14_tools_against_square(mode: str) -> None:
+async def test_stdio_lists_the_16_tools_against_square(mode: str) -> None:
     # A closed local port as the Square URL: listing tools needs no backend call.
     params = StdioServerParameters(
         command=str(SCRIPT),
@@ -40,7 +40,7 @@ async def test_stdio_lists_the_14_tools_against_square(mode: str) -> None:
     async with Client(params, mode=mode) as client:
         tools = (await client.list_tools()).tools
         result = await client.call_tool("retrieve_customer", {"customer_id": "NOPE"})
-    assert [t.name for t in tools] == [t.name for t in TOOLS]
+    assert [t.name for t in tools] == [t.name for t in TOOLS] and len(tools) == 16
     assert result.is_error
     assert result.content[0].text.startswith("NETWORK_ERROR")
     assert FAKE_TOKEN not in result.content[0].text
@@ -52,9 +52,7 @@ async def test_stdio_with_no_token_uses_the_local_sandbox(tmp_path: Path) -> Non
     )
     async with Client(params) as client:
         created = await client.call_tool("create_customer", {"given_name": "Ada", "email_address": "ada@example.com"})
-        found = await client.call_tool(
-            "search_customers", {"query": {"filter": {"email_address": {"exact": "ada@example.com"}}}}
-        )
+        found = await client.call_tool("search_customers", {"filter": {"email_address": {"exact": "ada@example.com"}}})
     assert not created.is_error, created.content
     assert found.structured_content is not None
     assert [c["given_name"] for c in found.structured_content["customers"]] == ["Ada"]
@@ -82,7 +80,7 @@ def test_start_up_line_names_the_backend_and_never_the_token() -> None:
         timeout=30,
         env=_env(SQUARE_ACCESS_TOKEN=FAKE_TOKEN),
     )
-    assert "backend: Square sandbox at https://connect.squareupsandbox.com" in proc.stderr
+    assert "serving 16 tools on stdio; backend: Square sandbox at https://connect.squareupsandbox.com" in proc.stderr
     assert FAKE_TOKEN not in proc.stderr + proc.stdout
     assert proc.stdout == ""
 

@@ -63,10 +63,11 @@ def test_there_is_a_local_and_a_sandbox_config_for_each_host() -> None:
         }
 
 
+@pytest.mark.slow  # a subprocess each: .ci/run runs `pytest -m slow`
 @pytest.mark.anyio
 @pytest.mark.parametrize("relative", HOST_CONFIGS)
-async def test_host_config_starts_the_server_and_lists_the_14_tools(relative: str, tmp_path: Path) -> None:
-    _entry, command, args, env = _server_entry(relative)
+async def test_host_config_starts_the_server_and_lists_the_16_tools(relative: str, tmp_path: Path) -> None:
+    entry, command, args, env = _server_entry(relative)
     assert command == "square-customers-mcp", "hosts find the console script on PATH"
     launch_env = dict(env)
     if relative.split("/")[1].startswith("square-sandbox"):
@@ -83,15 +84,27 @@ async def test_host_config_starts_the_server_and_lists_the_14_tools(relative: st
         if "SQUARE_SANDBOX_DB" in launch_env:  # the local sandbox answers for real
             found = await client.call_tool("list_customers", {})
             assert not found.is_error, found.content
+            groups = await client.call_tool("list_customer_groups", {})
+            assert groups.structured_content is not None, groups.content
+            assert "VIP" in [group["name"] for group in groups.structured_content["groups"]]
     assert [tool.name for tool in tools] == [spec.name for spec in TOOLS]
-    assert len(tools) == 14
+    assert len(tools) == 16
+    if relative.endswith(".yaml"):
+        assert f"({len(TOOLS)} tools)" in entry["description"]
 
 
+@pytest.mark.slow  # a subprocess each: .ci/run runs `pytest -m slow`
 def test_dedupe_customers() -> None:
     out = _run("dedupe_customers.py")
+    assert "found 3 customer groups: Newsletter, VIP, Wholesale" in out  # by name, no id in the example
     assert "seeded 3 customers, then imported 3 duplicates of two of them" in out
     assert "listed 6 customers: 2 emails used more than once" in out
     assert "refused: CONFLICT (version)" in out  # the stale delete is refused, then redone at the new version
+    # Two group additions move the survivor from version 1 (after the merge) to 3, as each result says ...
+    assert re.search(r"added \w+ \(Amelia Earhart\) to group Newsletter \(now version 2\)", out)
+    assert re.search(r"added \w+ \(Amelia Earhart\) to group VIP \(now version 3\)", out)
+    # ... and the versioned update made at version 3 with no re-read is accepted.
+    assert re.search(r"merged the new note into \w+ \(Amelia Earhart\)", out)
     assert out.count("  deleted ") == 3
     assert "done: 6 -> 3 customers, no duplicate emails left" in out
     survivor = next(line for line in out.splitlines() if "<amelia@example.com>" in line)
@@ -100,18 +113,20 @@ def test_dedupe_customers() -> None:
     assert re.search(r"\(Ben Okafor\) <ben@example.com> \[Wholesale\] Orders every spring\.", out)
 
 
+@pytest.mark.slow  # a subprocess each: .ci/run runs `pytest -m slow`
 def test_http_client() -> None:
     out = _run("http_client.py")
-    assert re.search(r"connected to http://127\.0\.0\.1:\d+/mcp with the bearer token: 14 tools", out)
+    assert re.search(r"connected to http://127\.0\.0\.1:\d+/mcp with the bearer token: 16 tools", out)
     assert re.search(r"search_customers email=grace@example.com -> \['\w+'\]", out)
     assert "wrong token -> HTTP 401; WWW-Authenticate: Bearer" in out
     assert "no token -> HTTP 401" in out
     assert "server stopped (exit code 0)" in out
 
 
+@pytest.mark.slow  # a subprocess each: .ci/run runs `pytest -m slow`
 def test_agent_pydantic_ai() -> None:
     pytest.importorskip("pydantic_ai", reason="the agent example needs pip install -e '.[examples]'")
     out = _run("agent_pydantic_ai.py")
     calls = [line.split()[2] for line in out.splitlines() if line.startswith("tool call: ")]
-    assert calls == ["search_customers", "retrieve_customer"]
+    assert calls == ["search_customers", "retrieve_customer", "list_customer_groups"]
     assert re.search(r"answer: Ada Lovelace \(\w+\) is a VIP\. Phone \+44 20 7946 0018", out)

@@ -141,8 +141,9 @@ async def test_sandbox_command_injects_faults_over_real_tcp(tmp_path: Path) -> N
             for i in range(40):
                 result = await dispatcher.call("create_customer", {"given_name": f"Tcp{i:02d}"})
                 assert not result.is_error, result.content
-            listed = await dispatcher.call("list_customers", {"count": True, "fields": ["given_name"]})
-            assert listed.structured_content is not None
+            # One page: 25 a page by default, Square's 100 when asked.
+            listed = await dispatcher.call("list_customers", {"count": True, "fields": ["given_name"], "limit": 100})
+            assert listed.structured_content is not None and "next_cursor" not in listed.structured_content
             names = sorted(c["given_name"] for c in listed.structured_content["customers"])
             assert listed.structured_content["count"] == 40
             assert names == [f"Tcp{i:02d}" for i in range(40)]

@@ -19,6 +19,7 @@ from server.config import Settings
 from server.dispatcher import Dispatcher
 from server.square_client import SquareClient
 from server.transports import build_http_app
+from tools import TOOLS
 
 pytestmark = pytest.mark.anyio
 TOKEN = "http-test-token-5f2c"
@@ -88,7 +89,8 @@ async def test_right_token_lists_tools() -> None:
         await post(url, INITIALIZE, Authorization=f"Bearer {TOKEN}")
         response = await post(url, LIST_TOOLS, Authorization=f"Bearer {TOKEN}")
     assert response.status_code == 200
-    assert len(response.json()["result"]["tools"]) == 14
+    assert [tool["name"] for tool in response.json()["result"]["tools"]] == [tool.name for tool in TOOLS]
+    assert len(TOOLS) == 16
 
 
 async def test_foreign_origin_is_403() -> None:

@@ -28,6 +28,8 @@ CACHE = Path(
     os.environ.get("SQUARE_MCP_CI_CACHE")
     or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "square-customers-mcp-ci"
 )
+# Downloads Node and the Inspector on first use, and a subprocess per test: run by `pytest -m slow` in .ci/run.
+pytestmark = pytest.mark.slow
 ERAS = ["legacy", "modern"]  # 2025-11-25 initialize handshake, and the 2026-07-28 protocol
 
 
@@ -123,11 +125,22 @@ def _run(inspector: list[str], db: Path, era: str, *method: str) -> dict[str, An
 
 
 @pytest.mark.parametrize("era", ERAS)
-def test_inspector_lists_exactly_the_14_tools(inspector: list[str], tmp_path: Path, era: str) -> None:
+def test_inspector_lists_exactly_the_16_tools(inspector: list[str], tmp_path: Path, era: str) -> None:
     result = _run(inspector, tmp_path / "customers.db", era, "--method", "tools/list")
     names = [tool["name"] for tool in result["tools"]]
     assert sorted(names) == sorted(spec.name for spec in TOOLS)
-    assert len(names) == 14
+    assert len(names) == 16
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_inspector_finds_the_vip_group_by_name(inspector: list[str], tmp_path: Path, era: str) -> None:
+    result = _run(
+        inspector, tmp_path / "customers.db", era, "--method", "tools/call", "--tool-name", "list_customer_groups"
+    )
+    assert not result.get("isError"), result
+    groups = {group["name"]: group["id"] for group in result["structuredContent"]["groups"]}
+    assert {"VIP", "Newsletter", "Wholesale"} <= set(groups) and groups["VIP"]
+    assert json.loads(result["content"][0]["text"]) == result["structuredContent"]
 
 
 @pytest.mark.parametrize("era", ERAS)

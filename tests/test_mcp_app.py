@@ -48,10 +48,11 @@ async def connected(mode: str, *, read_only: bool = False) -> AsyncIterator[tupl
 
 
 @ERAS
-async def test_lists_the_14_tools_with_output_schemas_and_annotations(mode: str) -> None:
+async def test_lists_the_16_tools_with_output_schemas_and_annotations(mode: str) -> None:
     async with connected(mode) as (client, _):
         listed = (await client.list_tools()).tools
-    assert [t.name for t in listed] == [t.name for t in TOOLS]
+    assert [t.name for t in listed] == [t.name for t in TOOLS] and len(listed) == 16
+    assert {"list_customer_groups", "list_customer_segments"} <= {t.name for t in listed}
     for tool in listed:
         assert tool.output_schema and tool.output_schema["type"] == "object"
         assert tool.annotations is not None and tool.annotations.read_only_hint is not None
@@ -91,7 +92,14 @@ async def test_invalid_arguments_are_a_tool_error_not_a_protocol_error(mode: str
 async def test_read_only_mode_hides_write_tools(mode: str) -> None:
     async with connected(mode, read_only=True) as (client, _):
         listed = {t.name for t in (await client.list_tools()).tools}
-    assert listed == {"list_customers", "search_customers", "retrieve_customer", "bulk_retrieve_customers"}
+    assert listed == {
+        "list_customers",
+        "search_customers",
+        "retrieve_customer",
+        "bulk_retrieve_customers",
+        "list_customer_groups",
+        "list_customer_segments",
+    }
 
 
 @pytest.mark.parametrize("name", WRITE_TOOLS)

@@ -33,10 +33,11 @@ async def test_bulk_calls_report_start_send_and_counts(mode: str) -> None:
     ):
         result = await client.call_tool(
             "bulk_create_customers",
-            {"customers": {"a": {"given_name": "A"}, "b": {"given_name": "B"}, "c": {"given_name": "C"}}},
+            {"customers": [{"given_name": "A"}, {"given_name": "B"}, {"given_name": "C"}]},
             progress_callback=on_progress,
         )
-    assert not result.is_error
+    assert not result.is_error and result.structured_content is not None
+    assert [c["given_name"] for c in result.structured_content["customers"]] == ["A", "B", "C"]
     assert [message for _, _, message in reports] == [
         "checked 3 entries; sending them to Square",
         "done: 3 succeeded, 0 failed",

@@ -1,5 +1,6 @@
-"""Property tests: thousands of argument sets, from each tool's input schema and from mutations of
-it, never raise out of the dispatcher, and an invalid set never sends a request."""
+"""Property tests: thousands of argument sets, valid ones drawn from each tool's validation schema and
+invalid ones from mutations, never raise out of the dispatcher; valid ones are sent unless one of the
+tool's own rules refuses them, and an invalid set never sends a request."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from fakes import CUSTOMER_ID, VALID_ARGS, requests_per_call
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
@@ -19,7 +21,10 @@ from server.config import Settings
 from server.dispatcher import Dispatcher
 from server.retry import RetryPolicy
 from server.square_client import SquareClient
+from server.validation import StrictValidator
+from server.validation import given as not_empty
 from tools import TOOLS, ToolSpec
+from tools.formats import FORMAT_CHECKER
 
 CUSTOMER = {"id": "C1", "version": 0, "given_name": "Ada"}
 ANY_ANSWER = {
@@ -27,6 +32,8 @@ ANY_ANSWER = {
     "customers": [CUSTOMER],
     "responses": {"C1": {"customer": CUSTOMER}},
     "card": {"id": "ccof:1", "card_brand": "VISA", "last_4": "1111"},
+    "groups": [{"id": "G1", "name": "VIP"}],
+    "segments": [{"id": "S.LOYAL", "name": "Regulars"}],
 }
 PROFILE = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 by_tool = pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
@@ -60,19 +67,50 @@ class Recorder:
         return anyio.run(self.dispatcher.call, name, args)
 
 
-def check(recorder: Recorder, result: CallToolResult) -> None:
+def text_of(result: CallToolResult) -> str:
     assert isinstance(result, CallToolResult)
     text = result.content[0].text  # type: ignore[union-attr]
     assert "Traceback" not in text
+    return text
+
+
+def check(recorder: Recorder, result: CallToolResult, tool: ToolSpec) -> None:
+    text = text_of(result)
     if result.is_error and text.startswith(("Invalid arguments", "Unknown tool")):
         assert recorder.sent == [], "an invalid call must not reach Square"
     if not result.is_error:
-        assert len(recorder.sent) == 1
+        assert len(recorder.sent) == requests_per_call(tool)
+
+
+@pytest.mark.slow  # exhaustive: .ci/run runs `pytest -m slow`
+@by_tool
+def test_arguments_from_the_validation_schema_are_sent_unless_a_rule_refuses_them(tool: ToolSpec) -> None:
+    recorder = Recorder()
+    validator = StrictValidator(tool.schema, format_checker=FORMAT_CHECKER)
+
+    @PROFILE
+    @given(from_schema(tool.schema))
+    def run(args: dict[str, Any]) -> None:
+        assert not_empty(args, tool.schema) == args, "the strategy drew a value that reads as not given"
+        assert [f"{e.json_path}: {e.message}" for e in validator.iter_errors(args)] == []
+        refused = [problem for rule in tool.checks for problem in rule({**tool.defaults, **args})]
+        result = recorder.call(tool.name, args)
+        text = text_of(result)
+        if refused:
+            assert result.is_error and text.startswith(f"Invalid arguments for {tool.name}; nothing was sent"), text
+            assert recorder.sent == []
+            assert all(problem in text for problem in refused[:10]), (refused, text)
+        else:
+            assert not result.is_error, text
+            assert len(recorder.sent) == requests_per_call(tool)
+            tool.output_model.model_validate(result.structured_content)
+
+    run()
 
 
 def mutations(tool: ToolSpec) -> st.SearchStrategy[Any]:
-    valid = from_schema(tool.input_schema)
-    keys = list(tool.input_schema["properties"])
+    valid = from_schema(tool.schema)
+    keys = list(tool.schema["properties"])
 
     def drop(args: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
         if args:
@@ -88,18 +126,7 @@ def mutations(tool: ToolSpec) -> st.SearchStrategy[Any]:
     )
 
 
-@by_tool
-def test_schema_generated_arguments_never_raise(tool: ToolSpec) -> None:
-    recorder = Recorder()
-
-    @PROFILE
-    @given(from_schema(tool.input_schema))
-    def run(args: dict[str, Any]) -> None:
-        check(recorder, recorder.call(tool.name, args))
-
-    run()
-
-
+@pytest.mark.slow  # exhaustive: .ci/run runs `pytest -m slow`
 @by_tool
 def test_mutated_arguments_never_raise_and_invalid_ones_send_nothing(tool: ToolSpec) -> None:
     recorder = Recorder()
@@ -107,9 +134,75 @@ def test_mutated_arguments_never_raise_and_invalid_ones_send_nothing(tool: ToolS
     @PROFILE
     @given(mutations(tool))
     def run(args: Any) -> None:
-        check(recorder, recorder.call(tool.name, args))
+        check(recorder, recorder.call(tool.name, args), tool)
 
     run()
+
+
+# Mutations of the hand-written valid arguments (tests/fakes.py), down into bulk entries.
+
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**40), max_value=2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from([CUSTOMER_ID, "a/b", "{customer_id}", "USA", "12345", "+1-212-555-4240", "1897-07-24", "x" * 301])
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def _keys(tool: ToolSpec) -> st.SearchStrategy[str]:
+    return st.sampled_from(sorted(tool.schema["properties"])) | st.text(max_size=10)
+
+
+def _entries(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+
+
+def _entry_keys(tool: ToolSpec) -> st.SearchStrategy[str]:
+    """Names of a bulk entry's fields, so mutations hit real ones (clear, eu_vat, customer_id, ...)."""
+    items = tool.schema["properties"].get(tool.entries or "", {}).get("items", {})
+    return st.sampled_from(sorted(items.get("properties") or ["customer_id"]))
+
+
+def arguments_for(tool: ToolSpec) -> st.SearchStrategy[dict[str, Any]]:
+    valid = VALID_ARGS[tool.name]
+    keys = sorted(valid)
+    random_args = st.dictionaries(_keys(tool), JSON_VALUES, max_size=6)
+    dropped = st.sampled_from(keys).map(lambda k: {n: v for n, v in valid.items() if n != k})
+    retyped = st.tuples(st.sampled_from(keys), JSON_VALUES).map(lambda kv: {**valid, kv[0]: kv[1]})
+    added = st.tuples(_keys(tool), JSON_VALUES).map(lambda kv: {**valid, kv[0]: kv[1]})
+    nested = st.tuples(st.sampled_from(keys), st.text(max_size=8), JSON_VALUES).map(
+        lambda t: {**valid, t[0]: {**valid[t[0]], t[1]: t[2]}} if isinstance(valid[t[0]], dict) else valid
+    )
+    in_entry = st.tuples(st.sampled_from(keys), st.text(max_size=8) | _entry_keys(tool), JSON_VALUES).map(
+        lambda t: (
+            {**valid, t[0]: [{**valid[t[0]][0], t[1]: t[2]}, *valid[t[0]][1:]]} if _entries(valid[t[0]]) else valid
+        )
+    )
+    return st.one_of(random_args, dropped, retyped, added, nested, in_entry, st.just(valid))
+
+
+@pytest.mark.slow
+@by_tool
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(data=st.data())
+def test_mutated_valid_args_never_raise_and_invalid_means_nothing_sent(tool: ToolSpec, data: st.DataObject) -> None:
+    recorder = Recorder()
+    result = recorder.call(tool.name, data.draw(arguments_for(tool), label="arguments"))
+    text = text_of(result)
+    if result.is_error:
+        assert text.startswith(f"Invalid arguments for {tool.name}; nothing was sent"), text
+        assert recorder.sent == []
+        assert "\n- $" in text  # each problem starts with its JSON path
+    else:
+        assert len(recorder.sent) == requests_per_call(tool)
+        assert result.structured_content is not None
 
 
 @settings(max_examples=100, deadline=None, database=None)
@@ -133,9 +226,14 @@ async def test_pathological_calls_through_mcp_are_tool_errors(mode: str) -> None
         ("retrieve_customer", {}),
         ("no_such_tool", {"x": 1}),
         ("create_customer", {"given_name": "a\x00b" * 10_000}),
-        ("search_customers", {"query": deep}),
+        ("search_customers", {"filter": deep}),
+        ("search_customers", {"query": {"filter": {"email_address": {"fuzzy": "x"}}}}),
         ("update_customer", {"customer_id": "C1", "note": {"nested": [1, 2, 3]}}),
+        ("update_customer", {"customer_id": "C1", "note": "x", "clear": ["note"]}),
+        ("bulk_create_customers", {"customers": {"key-1": {"given_name": "Ada"}}}),
+        ("bulk_update_customers", {"customers": [{"customer_id": "C1", "clear": [deep]}]}),
         ("list_customers", {"limit": "100"}),
+        ("list_customer_groups", {"cursor": deep}),
     ]
     async with Client(build_server(recorder.dispatcher), mode=mode, raise_exceptions=True) as client:
         for name, args in calls:

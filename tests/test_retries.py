@@ -67,14 +67,42 @@ async def test_create_retries_resend_the_same_idempotency_key() -> None:
     assert not result.is_error
     keys = {json.loads(r.content)["idempotency_key"] for r in sent}
     assert len(sent) == 3 and len(keys) == 1
-    assert result.structured_content is not None
-    assert result.structured_content["idempotency_key"] in keys
+    # A success spends no tokens on the key: the customer is all the model needs.
+    assert result.structured_content == {"customer": {"id": "C1", "version": 0, "given_name": "Ada"}}
+
+
+@pytest.mark.parametrize("failure", [httpx.ReadTimeout("answer lost"), unavailable()], ids=["timeout", "503"])
+async def test_an_unknown_create_outcome_gives_the_key_to_retry_with(failure: httpx.Response | Exception) -> None:
+    transport, sent = scripted(failure)
+    result = await dispatcher(transport).call("create_customer", {"given_name": "Ada"})
+    text = result.content[0].text
+    key = json.loads(sent[0].content)["idempotency_key"]
+    assert result.is_error and len(sent) == FAST.max_attempts
+    assert "The outcome is unknown" in text and f"idempotency_key {key!r}" in text
+    # The retry the error asks for sends that very key, so Square can never create a second customer.
+    transport, again = scripted(httpx.Response(200, json=CUSTOMER))
+    retried = await dispatcher(transport).call("create_customer", {"given_name": "Ada", "idempotency_key": key})
+    assert not retried.is_error and json.loads(again[0].content)["idempotency_key"] == key
+
+
+async def test_an_unknown_bulk_create_outcome_lists_every_entry_key_in_order() -> None:
+    transport, sent = scripted(httpx.RemoteProtocolError("dropped"))
+    entries = [{"given_name": "A"}, {"given_name": "B", "idempotency_key": "mine-b"}, {"given_name": "C"}]
+    result = await dispatcher(transport).call("bulk_create_customers", {"customers": entries})
+    text = result.content[0].text
+    bodies = [json.loads(r.content)["customers"] for r in sent]
+    assert result.is_error and text.startswith("NETWORK_ERROR") and "The outcome is unknown" in text
+    assert len(sent) == FAST.max_attempts and all(body == bodies[0] for body in bodies)
+    keys = list(bodies[0])
+    assert len(keys) == 3 and keys[1] == "mine-b"
+    assert [body["given_name"] for body in bodies[0].values()] == ["A", "B", "C"]
+    assert ", ".join(repr(key) for key in keys) in text
 
 
 @pytest.mark.parametrize("name", ["bulk_update_customers", "bulk_delete_customers", "create_customer_card"])
 async def test_posts_without_idempotency_keys_are_never_retried(name: str) -> None:
     args = {
-        "bulk_update_customers": {"customers": {"C1": {"note": "x"}}},
+        "bulk_update_customers": {"customers": [{"customer_id": "C1", "note": "x"}]},
         "bulk_delete_customers": {"customer_ids": ["C1"]},
         "create_customer_card": {"customer_id": "C1", "card_nonce": "cnon:card-nonce-ok"},
     }[name]
@@ -150,7 +178,18 @@ async def test_a_first_attempt_not_found_keeps_the_usual_hint() -> None:
     missing = {"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "NOT_FOUND", "detail": "not found."}]}
     transport, _ = scripted(httpx.Response(404, json=missing))
     result = await dispatcher(transport).call("delete_customer", {"customer_id": "C1"})
-    assert "search_customers or list_customers finds customers" in result.content[0].text
+    assert "may already be deleted (search_customers finds customers)" in result.content[0].text
+    assert "may already have been applied" not in result.content[0].text
+
+
+async def test_a_failed_version_read_after_a_membership_change_is_no_error() -> None:
+    # The PUT is applied; the GET for the new version keeps failing: say so, never "failed" or a retried PUT.
+    transport, sent = scripted(httpx.Response(200, json={}), unavailable())
+    result = await dispatcher(transport).call("add_group_to_customer", {"customer_id": "C1", "group_id": "G1"})
+    assert not result.is_error and result.structured_content is not None
+    assert result.structured_content["member"] is True and "version" not in result.structured_content
+    assert "retrieve it before a versioned update" in result.structured_content["note"]
+    assert [r.method for r in sent] == ["PUT", *["GET"] * FAST.max_attempts]
 
 
 async def test_an_undecodable_or_absurdly_nested_answer_is_a_tool_error() -> None:

@@ -20,24 +20,30 @@ FAKE_TOKEN = "EAAAl3akTestToken-0123456789-abcdef"
 VALID_ARGS: dict[str, dict[str, Any]] = {
     "list_customers": {"limit": 5},
     "create_customer": {"given_name": "Ada", "phone_number": "+1-212-555-4240"},
-    "bulk_create_customers": {"customers": {"k1": {"email_address": "ada@example.com"}}},
+    "bulk_create_customers": {"customers": [{"email_address": "ada@example.com"}]},
     "bulk_delete_customers": {"customer_ids": ["C1"]},
     "bulk_retrieve_customers": {"customer_ids": ["C1"]},
-    "bulk_update_customers": {"customers": {"C1": {"note": "n"}}},
-    "search_customers": {"query": {"filter": {"email_address": {"exact": "ada@example.com"}}}},
+    "bulk_update_customers": {"customers": [{"customer_id": "C1", "note": "n"}]},
+    "search_customers": {"filter": {"email_address": {"exact": "ada@example.com"}}},
     "delete_customer": {"customer_id": "C1", "version": 1},
     "retrieve_customer": {"customer_id": "C1"},
-    "update_customer": {"customer_id": "C1", "note": None},
+    "update_customer": {"customer_id": "C1", "clear": ["note"]},
     "create_customer_card": {"customer_id": "C1", "card_nonce": "cnon:card-nonce-ok"},
     "delete_customer_card": {"customer_id": "C1", "card_id": "ccof:abc"},
     "remove_group_from_customer": {"customer_id": "C1", "group_id": "G1"},
     "add_group_to_customer": {"customer_id": "C1", "group_id": "G1"},
+    "list_customer_groups": {"cursor": "next"},
+    "list_customer_segments": {},
 }
 CUSTOMER = {"id": "C1", "version": 1, "email_address": "amelia@example.com", "phone_number": "+1-212-555-4240"}
 
 
-def test_every_tool_has_valid_sample_arguments() -> None:
+@pytest.mark.anyio
+async def test_every_tool_has_valid_sample_arguments() -> None:
     assert set(VALID_ARGS) == {t.name for t in TOOLS}
+    dispatcher = Dispatcher(SquareClient(Settings(access_token="t", environment="sandbox")))
+    for name, args in VALID_ARGS.items():
+        assert dispatcher.check(name, args) is None, name
 
 
 def square_answers(request: httpx.Request) -> httpx.Response:
@@ -139,7 +145,7 @@ async def test_redact_pii_mode_masks_results_but_not_what_is_sent() -> None:
 
     client = SquareClient(Settings(access_token="t", environment="sandbox"), transport=httpx.MockTransport(answer))
     result = await Dispatcher(client, redact_pii=True).call(
-        "search_customers", {"query": {"filter": {"email_address": {"exact": "amelia@example.com"}}}}
+        "search_customers", {"filter": {"email_address": {"exact": "amelia@example.com"}}}
     )
     assert result.structured_content == {
         "customers": [{"id": "C1", "version": 1, "email_address": "a***@example.com", "phone_number": "+1******4240"}],
@@ -150,8 +156,8 @@ async def test_redact_pii_mode_masks_results_but_not_what_is_sent() -> None:
 
 
 def test_redact_pii_walks_nested_results() -> None:
-    bulk = {"customers": {"k": {"id": "C", "version": 0, "email_address": "bo@x.io"}}, "succeeded": 1, "failed": 0}
-    assert redact_pii(bulk)["customers"]["k"]["email_address"] == "b***@x.io"
+    bulk = {"customers": [{"id": "C", "version": 0, "email_address": "bo@x.io"}], "succeeded": 1, "failed": 0}
+    assert redact_pii(bulk)["customers"][0]["email_address"] == "b***@x.io"
 
 
 def test_settings_repr_hides_tokens() -> None:
@@ -171,8 +177,18 @@ async def test_masked_values_are_never_written_back() -> None:
     dispatcher = Dispatcher(client, redact_pii=True)
     result = await dispatcher.call("update_customer", {"customer_id": "C1", "email_address": "a***@example.com"})
     assert result.is_error and "$.email_address holds a masked value" in result.content[0].text
-    bulk = await dispatcher.call("bulk_update_customers", {"customers": {"C1": {"phone_number": "+1******4240"}}})
-    assert bulk.is_error and "$.customers.C1.phone_number" in bulk.content[0].text
+    bulk = await dispatcher.call(
+        "bulk_update_customers",
+        {
+            "customers": [
+                {"customer_id": "C2", "note": "ok"},
+                {"customer_id": "C1", "email_address": "a***@example.com"},
+            ]
+        },
+    )
+    assert bulk.is_error and "$.customers[1].email_address holds a masked value" in bulk.content[0].text
+    created = await dispatcher.call("bulk_create_customers", {"customers": [{"email_address": "a***@example.com"}]})
+    assert created.is_error and "$.customers[0].email_address" in created.content[0].text
     assert sent == []
     # Reads still take real values, and a write of a real value goes through.
     assert not (await dispatcher.call("update_customer", {"customer_id": "C1", "note": "ok"})).is_error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -49,8 +50,12 @@ def no_secrets(text: str) -> None:
     assert 'File "' not in text
 
 
-async def tool_error(tool: ToolSpec, respond: Responder, *, retryable: bool = False) -> str:
-    """The tool error text; a 4xx is never resent, a 5xx/429/network failure at most max_attempts times."""
+async def tool_error(
+    tool: ToolSpec, respond: Responder, *, retryable: bool = False, unknown: bool | None = None
+) -> str:
+    """The tool error text; a 4xx is never resent, a 5xx/429/network failure at most max_attempts times.
+    A keyed create whose outcome is unknown (5xx, network, timeout) must say which keys to resend: the ones
+    every attempt sent."""
     result, sent = await call_tool(tool.name, VALID_ARGS[tool.name], respond)
     text = result_text(result)
     assert result.is_error, text
@@ -60,7 +65,27 @@ async def tool_error(tool: ToolSpec, respond: Responder, *, retryable: bool = Fa
     else:
         assert len(sent) == 1, "a client error must not be resent"
     no_secrets(text)
+    if (retryable if unknown is None else unknown) and tool.retry_hint is not None:
+        assert text.endswith(outcome_unknown(tool, sent)), text
+        assert "retry the call" not in text
     return text
+
+
+def _sent_keys(request: httpx.Request) -> list[str]:
+    body = json.loads(request.content)
+    return list(body["customers"]) if "customers" in body else [body["idempotency_key"]]
+
+
+def outcome_unknown(tool: ToolSpec, sent: list[httpx.Request]) -> str:
+    """The end of the error text when a keyed create may or may not have happened."""
+    keys = _sent_keys(sent[0])
+    assert all(_sent_keys(request) == keys for request in sent), "every attempt must send the same keys"
+    if tool.name == "create_customer":
+        step = f"call create_customer again with the same fields and idempotency_key {keys[0]!r}"
+    else:
+        quoted = ", ".join(repr(key) for key in keys)
+        step = f"call bulk_create_customers again with the same entries, giving them these idempotency_keys in order: {quoted}"
+    return f" The outcome is unknown. Next step: {step}."
 
 
 # (a) 4xx answers with errors[] ------------------------------------------------------------------------------
@@ -71,9 +96,13 @@ async def tool_error(tool: ToolSpec, respond: Responder, *, retryable: bool = Fa
 async def test_404_not_found(tool: ToolSpec) -> None:
     text = await tool_error(tool, square_errors(404, error("NOT_FOUND", NOT_FOUND_DETAIL)))
 
-    assert text.startswith("NOT_FOUND: ")
-    assert NOT_FOUND_DETAIL in text
-    assert "search_customers or list_customers" in text  # what to do next
+    assert text.startswith(f"NOT_FOUND: {NOT_FOUND_DETAIL.rstrip('.')}. Next step: ")
+    # What to do next: the tool's own hint where the code means something particular for it.
+    step = tool.hints.get("NOT_FOUND", "check the id; search_customers or list_customers finds customers")
+    assert text.endswith(f"Next step: {step}.")
+    if tool.toolset == "groups" and not tool.read_only:
+        assert "group_id (list_customer_groups lists groups)" in text
+        assert "customer_id (search_customers finds customers)" in text
 
 
 @pytest.mark.anyio
@@ -129,7 +158,7 @@ NEXT_STEPS = [
 async def test_next_step_per_code(tool: ToolSpec, status: int, code: str, category: str, step: str) -> None:
     detail = "This request could not be processed."
     text = await tool_error(
-        tool, square_errors(status, error(code, detail, category=category)), retryable=status == 429
+        tool, square_errors(status, error(code, detail, category=category)), retryable=status == 429, unknown=False
     )
 
     assert text.startswith(f"{code}: {detail}")
@@ -179,8 +208,13 @@ async def test_5xx_with_errors_says_retry(tool: ToolSpec, status: int, code: str
     detail = "An internal error has occurred, and the API was unable to service your request."
     text = await tool_error(tool, square_errors(status, error(code, detail, category="API_ERROR")), retryable=True)
 
-    assert text.startswith(f"{code}: {detail.rstrip('.')} (HTTP {status}). Next step:")
-    assert "retry" in text
+    if tool.retry_hint is None:
+        assert (
+            text
+            == f"{code}: {detail.rstrip('.')} (HTTP {status}). Next step: Square had a problem; retry the call later."
+        )
+    else:
+        assert text.startswith(f"{code}: {detail.rstrip('.')} (HTTP {status}). The outcome is unknown.")
 
 
 @pytest.mark.anyio
@@ -226,8 +260,8 @@ async def test_5xx_without_json_names_the_status_and_says_retry(
     text = await tool_error(tool, respond, retryable=True)
 
     assert text.startswith(f"HTTP_{status}")
-    assert "retry" in text
-    assert len(text) < 400, "an HTML page must not come back whole"
+    assert "retry" in text or "The outcome is unknown." in text
+    assert len(text) < 400 + 40 * len(VALID_ARGS[tool.name].get("customers", [])), "an HTML page must come back cut"
     assert "\n" not in text and "\r" not in text
 
 
@@ -251,8 +285,8 @@ async def test_a_2xx_without_json_is_a_tool_error_not_a_crash() -> None:
 async def test_network_errors(tool: ToolSpec, exc_type: type[httpx.RequestError]) -> None:
     text = await tool_error(tool, raising(exc_type), retryable=True)
 
-    assert text.startswith("NETWORK_ERROR")
-    assert "retry" in text
+    assert text.startswith("NETWORK_ERROR: could not reach Square or read its answer")
+    assert text.endswith(" Next step: retry the call.") or tool.retry_hint is not None
     assert "simulated failure" not in text  # the exception's message (which may hold headers) stays out
 
 
@@ -262,8 +296,52 @@ async def test_network_errors(tool: ToolSpec, exc_type: type[httpx.RequestError]
 async def test_timeouts(tool: ToolSpec, exc_type: type[httpx.RequestError]) -> None:
     text = await tool_error(tool, raising(exc_type), retryable=True)
 
-    assert text.startswith("TIMEOUT")
-    assert "retry" in text
+    assert text.startswith("TIMEOUT: Square did not answer in time.")
+    assert text.endswith(" Next step: retry the call.") or tool.retry_hint is not None
+
+
+KEYED_CREATES = [
+    pytest.param("create_customer", {"given_name": "Ada", "idempotency_key": "my-key-7"}, id="create-given-key"),
+    pytest.param("create_customer", {"given_name": "Ada"}, id="create-generated-key"),
+    pytest.param(
+        "bulk_create_customers",
+        {"customers": [{"given_name": "A"}, {"given_name": "B", "idempotency_key": "k-b"}, {"given_name": "C"}]},
+        id="bulk-mixed-keys",
+    ),
+]
+UNKNOWN_OUTCOMES = [
+    pytest.param(raising(httpx.ReadTimeout), "TIMEOUT: ", id="timeout"),
+    pytest.param(raising(httpx.RemoteProtocolError), "NETWORK_ERROR: ", id="network"),
+    pytest.param(square_errors(500, error("INTERNAL_SERVER_ERROR", category="API_ERROR")), "INTERNAL_", id="500"),
+    pytest.param(lambda request: httpx.Response(502, text="<html>bad gateway</html>"), "HTTP_502: ", id="502"),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("name", "args"), KEYED_CREATES)
+@pytest.mark.parametrize(("respond", "start"), UNKNOWN_OUTCOMES)
+async def test_an_unknown_create_outcome_names_the_keys_to_resend(
+    name: str, args: dict[str, Any], respond: Responder, start: str
+) -> None:
+    result, sent = await call_tool(name, args, respond)
+    text = result_text(result)
+
+    assert result.is_error and text.startswith(start), text
+    assert len(sent) == FAST_RETRY.max_attempts  # keyed writes are retried: a resend cannot create twice
+    assert text.endswith(outcome_unknown(TOOLS_BY_NAME[name], sent))
+    if "idempotency_key" in args:
+        assert "'my-key-7'" in text
+    if name == "bulk_create_customers":
+        assert text.count("'") == 6 and "'k-b'" in text  # three keys, the given one among them in its place
+        assert _sent_keys(sent[0])[1] == "k-b"
+
+
+@pytest.mark.anyio
+async def test_a_rejected_create_does_not_talk_of_an_unknown_outcome() -> None:
+    respond = square_errors(400, error("INVALID_EMAIL_ADDRESS", "Bad email.", "email_address"))
+    text = await tool_error(TOOLS_BY_NAME["create_customer"], respond)
+
+    assert text == "INVALID_EMAIL_ADDRESS (email_address): Bad email."
 
 
 # (e) the token never appears ---------------------------------------------------------------------------------------

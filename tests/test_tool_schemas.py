@@ -1,10 +1,13 @@
-"""Every tool's Tool JSON: snapshot, lint, and the README table generated from the registry."""
+"""Every tool's Tool JSON: snapshot, lint of the published (portable) input schema and of the validation
+schema behind it, the record's rules, and the README table generated from the registry."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from server.app import mcp_tool
-from tools import TOOLS, ToolSpec
+from tools import TOOLS, TOOLS_BY_NAME, TOOLSETS, ToolSpec
+from tools.dialect import portable
 from tools.table import tool_table
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -22,13 +26,23 @@ DESIGN_ORDER = [
     "list_customers", "create_customer", "bulk_create_customers", "bulk_delete_customers",
     "bulk_retrieve_customers", "bulk_update_customers", "search_customers", "delete_customer",
     "retrieve_customer", "update_customer", "create_customer_card", "delete_customer_card",
-    "remove_group_from_customer", "add_group_to_customer",
+    "remove_group_from_customer", "add_group_to_customer", "list_customer_groups", "list_customer_segments",
 ]  # fmt: skip
-READ_ONLY = {"list_customers", "search_customers", "retrieve_customer", "bulk_retrieve_customers"}
+READ_ONLY = {
+    "list_customers", "search_customers", "retrieve_customer", "bulk_retrieve_customers", "list_customer_groups",
+    "list_customer_segments",
+}  # fmt: skip
 DESTRUCTIVE = {
     "delete_customer", "bulk_delete_customers", "update_customer", "bulk_update_customers",
     "delete_customer_card", "remove_group_from_customer",
 }  # fmt: skip
+# What some model APIs or their strict modes reject or mangle (DESIGN.md: one portable dialect).
+NOT_PORTABLE = {
+    "$ref", "$defs", "definitions", "anyOf", "oneOf", "allOf", "not", "uniqueItems", "propertyNames",
+    "minProperties", "maxProperties", "patternProperties", "pattern", "format", "additionalProperties",
+    "const", "if", "then", "else",
+}  # fmt: skip
+TYPES = {"object", "array", "string", "integer", "number", "boolean"}
 
 by_name = pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
 
@@ -37,7 +51,29 @@ def tool_json(tool: ToolSpec) -> dict[str, Any]:
     return mcp_tool(tool).model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def test_registry_has_the_14_tools_in_design_order() -> None:
+def subschemas(schema: dict[str, Any], path: str = "$") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema in the tree (not property names, which are data), with a readable path; a nullable
+    value's `anyOf [T, null]` is yielded, then T at the same path."""
+    yield path, schema
+    if "anyOf" in schema:
+        yield from subschemas(schema["anyOf"][0], path)
+        return
+    for name, sub in schema.get("properties", {}).items():
+        yield from subschemas(sub, f"{path}.{name}")
+    if isinstance(schema.get("items"), dict):
+        yield from subschemas(schema["items"], f"{path}[]")
+
+
+def assert_nullable_form(path: str, schema: dict[str, Any]) -> None:
+    """The one combinator every adapter takes (tools/dialect.py NULLABLE): anyOf [T, null] with a description
+    beside it, for an optional number that has no empty value of its own to say "not given" with."""
+    assert set(schema) <= {"anyOf", "description"}, f"{path}: {sorted(schema)} beside anyOf"
+    assert len(schema["anyOf"]) == 2 and schema["anyOf"][1] == {"type": "null"}, f"{path}: only anyOf [T, null]"
+    assert schema["anyOf"][0].get("type") in ("integer", "number"), f"{path}: nullable {schema['anyOf'][0]}"
+    assert "description" not in schema["anyOf"][0], f"{path}: the description goes beside anyOf"
+
+
+def test_registry_has_the_16_tools_in_design_order() -> None:
     assert [t.name for t in TOOLS] == DESIGN_ORDER
 
 
@@ -50,6 +86,10 @@ def test_tool_json_matches_snapshot(tool: ToolSpec) -> None:
         if not UPDATE:
             pytest.fail(f"snapshot {path.name} was missing and has been written; review and commit it")
     assert current == path.read_text(), f"{tool.name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+
+
+def test_every_snapshot_belongs_to_a_tool() -> None:
+    assert sorted(p.stem for p in SNAPSHOTS.glob("*.json")) == sorted(DESIGN_ORDER)
 
 
 @by_name
@@ -67,17 +107,66 @@ def test_no_delete_or_put_tool_is_read_only(tool: ToolSpec) -> None:
 
 
 @by_name
-def test_input_schema_lint(tool: ToolSpec) -> None:
+def test_every_destructive_tool_needs_confirmation(tool: ToolSpec) -> None:
+    assert tool.needs_confirmation or not tool.destructive
+
+
+def test_a_destructive_tool_without_confirmation_cannot_be_declared() -> None:
+    with pytest.raises(ValueError, match="delete_customer: a destructive tool must ask for confirmation"):
+        dataclasses.replace(TOOLS_BY_NAME["delete_customer"], needs_confirmation=False)
+
+
+@by_name
+def test_every_tool_has_a_toolset(tool: ToolSpec) -> None:
+    assert tool.toolset in TOOLSETS
+
+
+def test_every_toolset_has_tools() -> None:
+    assert {tool.toolset for tool in TOOLS} == set(TOOLSETS)
+
+
+@by_name
+def test_published_schema_is_the_portable_form_of_the_validation_schema(tool: ToolSpec) -> None:
+    assert portable(tool.schema) == tool.input_schema
+    assert tool_json(tool)["inputSchema"] == tool.input_schema
+
+
+@by_name
+def test_published_schema_is_in_the_portable_dialect(tool: ToolSpec) -> None:
     schema = tool.input_schema
     Draft202012Validator.check_schema(schema)
     assert schema["type"] == "object"
-    assert schema["additionalProperties"] is False
-    assert not {"anyOf", "oneOf", "allOf"} & set(schema), "some model APIs reject top-level combinators"
-    assert set(schema.get("required", [])) <= set(schema["properties"])
+    for path, sub in subschemas(schema):
+        if "anyOf" in sub:
+            assert_nullable_form(path, sub)
+            continue
+        assert isinstance(sub.get("type"), str) and sub["type"] in TYPES, f"{path}: one plain type string"
+        assert not NOT_PORTABLE & set(sub), f"{path} uses {sorted(NOT_PORTABLE & set(sub))}"
+        assert not [key for key in sub if key.startswith("x-")], f"{path}: private marks are not published"
+        if sub["type"] == "object":
+            assert isinstance(sub.get("properties"), dict) and sub["properties"], f"{path}: a map-shaped object"
+            assert set(sub.get("required", [])) <= set(sub["properties"]), path
+            for name in sub.get("required", []):
+                assert "anyOf" not in sub["properties"][name], f"{path}.{name}: required, so never null"
+        if sub["type"] == "array":
+            assert isinstance(sub.get("items"), dict) and sub["items"].get("type") in TYPES, f"{path}: untyped items"
+        if "enum" in sub:
+            assert sub["type"] == "string" and all(isinstance(v, str) for v in sub["enum"]), path
+
+
+@by_name
+def test_validation_schema_is_valid_and_strict(tool: ToolSpec) -> None:
+    schema = tool.schema
+    Draft202012Validator.check_schema(schema)
     assert set(tool.path_params) <= set(schema.get("required", [])), "path parameters must be required"
-    assert set(tool.query_params) <= set(schema["properties"])
-    text = json.dumps(schema)
-    assert '"anyOf"' not in text and '"oneOf"' not in text, "optional means not required, never anyOf [T, null]"
+    assert set(tool.query_params) | set(tool.local_params) <= set(schema["properties"])
+    assert set(tool.defaults) <= set(schema["properties"])
+    assert tool.entries is None or tool.entries in schema.get("required", [])
+    for path, sub in subschemas(schema):
+        assert isinstance(sub.get("type"), str), f"{path}: one type, never a list"
+        assert not {"anyOf", "oneOf", "allOf", "$ref"} & set(sub), f"{path}: the validation schema is plain too"
+        if sub["type"] == "object":
+            assert sub.get("additionalProperties") is False, f"{path}: unexpected arguments are named"
 
 
 @by_name
@@ -85,7 +174,7 @@ def test_output_schema_is_an_object_schema(tool: ToolSpec) -> None:
     schema = tool_json(tool)["outputSchema"]
     Draft202012Validator.check_schema(schema)
     assert schema["type"] == "object"
-    assert "anyOf" not in json.dumps(schema)
+    assert "anyOf" not in json.dumps(schema) and "$ref" not in json.dumps(schema)
 
 
 @by_name
@@ -97,27 +186,64 @@ def test_description_says_when_and_what_in_one_to_three_sentences(tool: ToolSpec
         assert "deprecated" in tool.description.lower()
 
 
-def test_update_fields_accept_null_as_a_type_list() -> None:
-    update = next(t for t in TOOLS if t.name == "update_customer").input_schema["properties"]
-    for name in ("given_name", "email_address", "phone_number", "note", "birthday"):
-        assert update[name]["type"] == ["string", "null"]
-    assert update["address"]["type"] == ["object", "null"]
+@by_name
+def test_a_pattern_is_said_in_words_where_it_is_published(tool: ToolSpec) -> None:
+    """Adapters drop `pattern`: a format other than an id's is described (E.164 phone, YYYY-MM-DD, ISO country)."""
+    for path, sub in subschemas(tool.schema):
+        if "pattern" in sub and sub["pattern"] != r"^\w[\w.:-]*$" and not sub.get("x-unpublished"):
+            assert sub.get("description"), f"{path}: pattern {sub['pattern']} is not described"
 
 
-def test_square_limits_are_schema_keywords() -> None:
-    create = next(t for t in TOOLS if t.name == "create_customer").input_schema["properties"]
+def test_square_limits_are_validation_keywords() -> None:
+    create = TOOLS_BY_NAME["create_customer"].schema["properties"]
     assert create["given_name"]["maxLength"] == 300
     assert create["family_name"]["maxLength"] == 300
     assert create["company_name"]["maxLength"] == 500
     assert create["nickname"]["maxLength"] == 100
     assert create["reference_id"]["maxLength"] == 100
     assert create["email_address"]["maxLength"] == 254
+    assert create["eu_vat"]["maxLength"] == 20
     assert create["address"]["properties"]["country"]["pattern"] == "^[A-Z]{2}$"
-    listing = next(t for t in TOOLS if t.name == "list_customers").input_schema["properties"]
+    listing = TOOLS_BY_NAME["list_customers"].schema["properties"]
     assert (listing["limit"]["minimum"], listing["limit"]["maximum"]) == (1, 100)
     assert listing["sort_field"]["enum"] == ["DEFAULT", "CREATED_AT"]
-    bulk = next(t for t in TOOLS if t.name == "bulk_create_customers").input_schema["properties"]["customers"]
-    assert (bulk["minProperties"], bulk["maxProperties"]) == (1, 100)
+    for name in ("bulk_create_customers", "bulk_update_customers"):
+        entries = TOOLS_BY_NAME[name].schema["properties"]["customers"]
+        assert (entries["type"], entries["minItems"], entries["maxItems"]) == ("array", 1, 100)
+    ids = TOOLS_BY_NAME["bulk_delete_customers"].schema["properties"]["customer_ids"]
+    assert (ids["minItems"], ids["maxItems"], ids["uniqueItems"]) == (1, 100, True)
+
+
+def test_long_enums_are_enforced_but_not_published() -> None:
+    search = TOOLS_BY_NAME["search_customers"]
+    sources = search.schema["properties"]["filter"]["properties"]["creation_source"]["properties"]["values"]
+    assert "THIRD_PARTY" in sources["items"]["enum"]
+    published = search.input_schema["properties"]["filter"]["properties"]["creation_source"]["properties"]
+    assert "enum" not in published["values"]["items"]
+    assert "THIRD_PARTY" in published["values"]["description"] or "DIRECTORY" in published["values"]["description"]
+    update = TOOLS_BY_NAME["update_customer"]
+    assert "enum" in update.schema["properties"]["clear"]["items"]
+    assert "enum" not in update.input_schema["properties"]["clear"]["items"]
+    assert update.input_schema["properties"]["clear"]["description"]
+
+
+def test_rare_address_fields_are_accepted_but_not_published() -> None:
+    address = TOOLS_BY_NAME["create_customer"].schema["properties"]["address"]["properties"]
+    published = TOOLS_BY_NAME["create_customer"].input_schema["properties"]["address"]["properties"]
+    rare = {"address_line_3", "sublocality", "administrative_district_level_2"}
+    assert rare <= set(address)
+    assert rare.isdisjoint(published)
+    assert set(address) - rare == set(published)
+
+
+def test_no_field_is_nullable_and_clearing_is_explicit() -> None:
+    update = TOOLS_BY_NAME["update_customer"].input_schema["properties"]
+    for name in ("given_name", "email_address", "phone_number", "note", "birthday", "eu_vat"):
+        assert update[name] == {"type": "string", **({"description": update[name]["description"]}
+                                                     if "description" in update[name] else {})}  # fmt: skip
+    assert update["address"]["type"] == "object"
+    assert update["clear"]["type"] == "array" and update["clear"]["items"] == {"type": "string"}
+    assert "tax_ids" not in update
 
 
 def test_readme_tool_table_is_generated_from_the_registry() -> None:
@@ -130,3 +256,5 @@ def test_readme_tool_table_is_generated_from_the_registry() -> None:
         README.write_text(head + begin + tool_table() + end + tail)
         return
     assert current == tool_table(), "README tool table drifted from the registry; run UPDATE_SNAPSHOTS=1 pytest"
+    for tool in TOOLS:
+        assert f"| `{tool.name}` |" in current

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import pytest
-from fakes import CARD_ID, CUSTOMER_ID, GROUP_ID, VALID_ARGS, FakeSquare, call_tool, result_text
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from fakes import (
+    CARD_ID,
+    CUSTOMER_ID,
+    GROUP_ID,
+    VALID_ARGS,
+    assert_rejected,
+    call_tool,
+    requests_per_call,
+    result_text,
+)
 
-from server.dispatcher import Dispatcher
 from tools import TOOLS, TOOLS_BY_NAME, ToolSpec
 
 by_tool = pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
-
-
-async def assert_rejected(tool: str, args: dict[str, Any] | None, *paths: str, also: str = "") -> str:
-    """The call is a tool error naming each JSON path (as `<path>:`), and nothing reached Square."""
-    result, sent = await call_tool(tool, args)
-    text = result_text(result)
-    assert result.is_error, text
-    assert sent == [], f"{tool} sent a request for invalid arguments"
-    assert text.startswith(f"Invalid arguments for {tool}"), text
-    for path in paths:
-        assert f"\n- {path}:" in text, f"{path!r} not named in:\n{text}"
-    assert also in text
-    assert result.structured_content is None
-    return text
 
 
 def test_valid_args_cover_every_tool() -> None:
@@ -40,7 +31,7 @@ async def test_valid_args_are_accepted(tool: ToolSpec) -> None:
     result, sent = await call_tool(tool.name, VALID_ARGS[tool.name])
 
     assert not result.is_error, result_text(result)
-    assert len(sent) == 1
+    assert len(sent) == requests_per_call(tool)
 
 
 @pytest.mark.anyio
@@ -55,18 +46,23 @@ async def test_unknown_extra_argument(tool: ToolSpec) -> None:
 WRONG_TYPE: dict[str, tuple[dict[str, Any], str]] = {
     "list_customers": ({"limit": "10"}, "$.limit"),
     "create_customer": ({"given_name": 42}, "$.given_name"),
-    "bulk_create_customers": ({"customers": {"k1": {"given_name": ["Amelia"]}}}, "$.customers.k1.given_name"),
+    "bulk_create_customers": ({"customers": [{"given_name": ["Amelia"]}]}, "$.customers[0].given_name"),
     "bulk_delete_customers": ({"customer_ids": CUSTOMER_ID}, "$.customer_ids"),
     "bulk_retrieve_customers": ({"customer_ids": [CUSTOMER_ID, 7]}, "$.customer_ids[1]"),
-    "bulk_update_customers": ({"customers": {CUSTOMER_ID: {"version": "3"}}}, f"$.customers.{CUSTOMER_ID}.version"),
+    "bulk_update_customers": (
+        {"customers": [{"customer_id": CUSTOMER_ID, "note": "n"}, {"customer_id": GROUP_ID, "version": "3"}]},
+        "$.customers[1].version",
+    ),
     "search_customers": ({"count": "true"}, "$.count"),
     "delete_customer": ({"version": True}, "$.version"),
     "retrieve_customer": ({"customer_id": 123}, "$.customer_id"),
     "update_customer": ({"address": "500 Electric Ave"}, "$.address"),
-    "create_customer_card": ({"card_nonce": None}, "$.card_nonce"),
+    "create_customer_card": ({"card_nonce": 7}, "$.card_nonce"),
     "delete_customer_card": ({"card_id": {"id": CARD_ID}}, "$.card_id"),
     "remove_group_from_customer": ({"group_id": [GROUP_ID]}, "$.group_id"),
     "add_group_to_customer": ({"group_id": 1.5}, "$.group_id"),
+    "list_customer_groups": ({"cursor": 2}, "$.cursor"),
+    "list_customer_segments": ({"cursor": ["next"]}, "$.cursor"),
 }
 
 
@@ -77,7 +73,7 @@ async def test_wrong_type(tool: ToolSpec) -> None:
     await assert_rejected(tool.name, {**VALID_ARGS[tool.name], **change}, path)
 
 
-REQUIRED = [(tool, name) for tool in TOOLS for name in tool.input_schema.get("required", [])]
+REQUIRED = [(tool, name) for tool in TOOLS for name in tool.schema.get("required", [])]
 
 
 @pytest.mark.anyio
@@ -88,9 +84,9 @@ async def test_missing_required_argument(tool: ToolSpec, name: str) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("tool", [t for t in TOOLS if t.input_schema.get("required")], ids=lambda t: t.name)
+@pytest.mark.parametrize("tool", [t for t in TOOLS if t.schema.get("required")], ids=lambda t: t.name)
 async def test_arguments_none_for_a_tool_with_required_arguments(tool: ToolSpec) -> None:
-    first = tool.input_schema["required"][0]
+    first = tool.schema["required"][0]
     await assert_rejected(tool.name, None, "$", also=f"'{first}' is a required property")
 
 
@@ -100,7 +96,9 @@ async def test_arguments_none_for_create_customer_asks_for_an_identity() -> None
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("tool", ["list_customers", "search_customers"])
+@pytest.mark.parametrize(
+    "tool", ["list_customers", "search_customers", "list_customer_groups", "list_customer_segments"]
+)
 async def test_arguments_none_is_fine_without_required_arguments(tool: str) -> None:
     result, sent = await call_tool(tool, None)
 
@@ -120,7 +118,6 @@ async def test_unknown_tool_name() -> None:
 
 
 LONG = "x" * 301
-EMPTY_UPDATE_MESSAGE = "name at least one field to change"
 IDENTITY_MESSAGE = "give at least one of given_name, family_name, company_name, email_address, phone_number"
 
 # (tool, arguments, the JSON paths that must be named, text that must appear)
@@ -132,20 +129,22 @@ INVALID: list[Any] = [
     ("search_customers", {"limit": 0}, ["$.limit"], ""),
     ("search_customers", {"limit": 101}, ["$.limit"], ""),
     ("list_customers", {"sort_order": "desc"}, ["$.sort_order"], ""),
-    ("list_customers", {"cursor": ""}, ["$.cursor"], ""),
+    ("list_customer_groups", {"limit": 5}, ["$"], "'limit' was unexpected"),
+    ("list_customer_segments", {"cursor": "c", "count": True}, ["$"], "'count' was unexpected"),
     # string lengths
     ("create_customer", {"given_name": LONG}, ["$.given_name"], ""),
     ("update_customer", {"customer_id": CUSTOMER_ID, "given_name": LONG}, ["$.given_name"], ""),
-    ("bulk_create_customers", {"customers": {"k1": {"given_name": LONG}}}, ["$.customers.k1.given_name"], ""),
+    ("bulk_create_customers", {"customers": [{"given_name": LONG}]}, ["$.customers[0].given_name"], ""),
     (
         "bulk_update_customers",
-        {"customers": {CUSTOMER_ID: {"given_name": LONG}}},
-        [f"$.customers.{CUSTOMER_ID}.given_name"],
+        {"customers": [{"customer_id": CUSTOMER_ID, "given_name": LONG}]},
+        ["$.customers[0].given_name"],
         "",
     ),
     ("create_customer", {"given_name": "A", "nickname": "n" * 101}, ["$.nickname"], "too long"),
     ("create_customer", {"given_name": "A", "reference_id": "r" * 101}, ["$.reference_id"], "too long"),
-    # country, email, birthday
+    ("create_customer", {"given_name": "A", "eu_vat": "v" * 21}, ["$.eu_vat"], "too long"),
+    # country, email, birthday; the old nested tax_ids is gone
     ("create_customer", {"given_name": "A", "address": {"country": "USA"}}, ["$.address.country"], "'USA'"),
     ("create_customer", {"given_name": "A", "address": {"country": "us"}}, ["$.address.country"], ""),
     (
@@ -155,6 +154,7 @@ INVALID: list[Any] = [
         "",
     ),
     ("create_customer", {"given_name": "A", "address": {"street": "x"}}, ["$.address"], "'street' was unexpected"),
+    ("create_customer", {"given_name": "A", "tax_ids": {"eu_vat": "IE1"}}, ["$"], "'tax_ids' was unexpected"),
     ("create_customer", {"email_address": "amelia at example.com"}, ["$.email_address"], ""),
     ("create_customer", {"given_name": "A", "birthday": "19900101"}, ["$.birthday"], ""),
     ("create_customer", {"given_name": "A", "birthday": "24/07/1897"}, ["$.birthday"], ""),
@@ -164,34 +164,28 @@ INVALID: list[Any] = [
     ("create_customer", {"nickname": "Amy", "note": "met at the fair"}, ["$"], IDENTITY_MESSAGE),
     ("create_customer", {"given_name": "   ", "idempotency_key": "k"}, ["$"], IDENTITY_MESSAGE),
     ("create_customer", {}, ["$"], IDENTITY_MESSAGE),
-    ("bulk_create_customers", {"customers": {"k1": {"note": "no name"}}}, ["$.customers.k1"], IDENTITY_MESSAGE),
-    # bulk sizes: 1..100
-    ("bulk_create_customers", {"customers": {}}, ["$.customers"], "should be non-empty"),
     (
         "bulk_create_customers",
-        {"customers": {f"k{i}": {"given_name": "A"} for i in range(101)}},
-        ["$.customers"],
-        "",
+        {"customers": [{"given_name": "A"}, {"note": "no name"}]},
+        ["$.customers[1]"],
+        IDENTITY_MESSAGE,
     ),
-    ("bulk_update_customers", {"customers": {}}, ["$.customers"], ""),
+    # bulk sizes: 1..100 entries, always a list (Square's maps are built by the server)
+    ("bulk_create_customers", {"customers": [{"given_name": "A"}] * 101}, ["$.customers"], "is too long"),
     (
         "bulk_update_customers",
-        {"customers": {f"ID{i:03}": {"note": "x"} for i in range(101)}},
+        {"customers": [{"customer_id": f"ID{i:03}", "note": "x"} for i in range(101)]},
         ["$.customers"],
-        "",
+        "is too long",
     ),
-    ("bulk_delete_customers", {"customer_ids": []}, ["$.customer_ids"], "should be non-empty"),
+    ("bulk_create_customers", {"customers": {"k1": {"given_name": "A"}}}, ["$.customers"], "not of type 'array'"),
+    ("bulk_update_customers", {"customers": {CUSTOMER_ID: {"note": "x"}}}, ["$.customers"], "not of type 'array'"),
     ("bulk_delete_customers", {"customer_ids": [f"ID{i:03}" for i in range(101)]}, ["$.customer_ids"], ""),
-    ("bulk_retrieve_customers", {"customer_ids": []}, ["$.customer_ids"], ""),
     ("bulk_retrieve_customers", {"customer_ids": [f"ID{i:03}" for i in range(101)]}, ["$.customer_ids"], ""),
     ("bulk_delete_customers", {"customer_ids": [CUSTOMER_ID, CUSTOMER_ID]}, ["$.customer_ids"], "non-unique"),
-    ("bulk_update_customers", {"customers": {"a/b": {"note": "x"}}}, ["$.customers"], ""),
-    ("bulk_create_customers", {"customers": {"": {"given_name": "A"}}}, ["$.customers"], ""),
-    # an empty update changes nothing
-    ("update_customer", {"customer_id": CUSTOMER_ID}, ["$"], EMPTY_UPDATE_MESSAGE),
-    ("update_customer", {"customer_id": CUSTOMER_ID, "version": 4}, ["$"], EMPTY_UPDATE_MESSAGE),
-    ("bulk_update_customers", {"customers": {CUSTOMER_ID: {"version": 4}}}, [f"$.customers.{CUSTOMER_ID}"], ""),
-    ("bulk_update_customers", {"customers": {CUSTOMER_ID: {}}}, [f"$.customers.{CUSTOMER_ID}"], ""),
+    ("bulk_update_customers", {"customers": [{"note": "x"}]}, ["$.customers[0]"], "'customer_id' is a required"),
+    ("bulk_update_customers", {"customers": [{"customer_id": "a/b", "note": "x"}]}, ["$.customers[0].customer_id"], ""),
+    ("bulk_create_customers", {"customers": [{"given_name": "A", "customer_id": "X"}]}, ["$.customers[0]"], ""),
     # phone numbers need 9-16 digits
     ("create_customer", {"given_name": "A", "phone_number": "12345"}, ["$.phone_number"], "'12345'"),
     ("create_customer", {"phone_number": "555-12"}, ["$.phone_number"], "9-16 digits"),
@@ -199,48 +193,62 @@ INVALID: list[Any] = [
     ("update_customer", {"customer_id": CUSTOMER_ID, "phone_number": "12345"}, ["$.phone_number"], ""),
     (
         "bulk_create_customers",
-        {"customers": {"k1": {"given_name": "A", "phone_number": "12345"}}},
-        ["$.customers.k1.phone_number"],
+        {"customers": [{"given_name": "A"}, {"given_name": "B", "phone_number": "12345"}]},
+        ["$.customers[1].phone_number"],
         "",
     ),
     (
         "bulk_update_customers",
-        {"customers": {CUSTOMER_ID: {"phone_number": "12345"}}},
-        [f"$.customers.{CUSTOMER_ID}.phone_number"],
+        {"customers": [{"customer_id": CUSTOMER_ID, "phone_number": "12345"}]},
+        ["$.customers[0].phone_number"],
         "",
     ),
-    # search filters
+    # search: Square's CustomerFilter as `filter`, sort as two flat enums
     (
         "search_customers",
-        {"query": {"filter": {"email_address": {"exact": "a@example.com", "fuzzy": "example"}}}},
-        ["$.query.filter.email_address"],
-        "",
-    ),
-    (
-        "search_customers",
-        {"query": {"filter": {"phone_number": {"exact": "+12125554240", "fuzzy": "555"}}}},
-        ["$.query.filter.phone_number"],
-        "",
-    ),
-    ("search_customers", {"query": {"filter": {"email_address": {}}}}, ["$.query.filter.email_address"], ""),
-    ("search_customers", {"query": {"filter": {"email": {"exact": "a@b.c"}}}}, ["$.query.filter"], "'email'"),
-    (
-        "search_customers",
-        {"query": {"filter": {"created_at": {"start_at": "2024-01-01"}}}},
-        ["$.query.filter.created_at.start_at"],
-        "",
+        {"filter": {"email_address": {"exact": "a@example.com", "fuzzy": "example"}}},
+        ["$.filter.email_address"],
+        "too many properties",
     ),
     (
         "search_customers",
-        {"query": {"filter": {"creation_source": {"values": ["WEBSITE"]}}}},
-        ["$.query.filter.creation_source.values[0]"],
+        {"filter": {"phone_number": {"exact": "+12125554240", "fuzzy": "555"}}},
+        ["$.filter.phone_number"],
         "",
     ),
-    ("search_customers", {"query": {"sort": {"field": "NAME"}}}, ["$.query.sort.field"], ""),
+    ("search_customers", {"filter": {"email": {"exact": "a@b.c"}}}, ["$.filter"], "'email'"),
+    (
+        "search_customers",
+        {"filter": {"custom_attribute": {"filters": [{"key": "k"}]}}},
+        ["$.filter"],
+        "'custom_attribute'",
+    ),
+    (
+        "search_customers",
+        {"filter": {"created_at": {"start_at": "2024-01-01"}}},
+        ["$.filter.created_at.start_at"],
+        "",
+    ),
+    (
+        "search_customers",
+        {"filter": {"creation_source": {"values": ["WEBSITE"]}}},
+        ["$.filter.creation_source.values[0]"],
+        "UNMERGE_RECOVERY",  # an unpublished enum: the error lists every value
+    ),
+    ("search_customers", {"filter": {"group_ids": {"all": ["a/b"]}}}, ["$.filter.group_ids.all[0]"], ""),
+    ("search_customers", {"sort_field": "NAME"}, ["$.sort_field"], ""),
+    ("search_customers", {"query": {"filter": {"email_address": {"fuzzy": "x"}}}}, ["$"], "'query' was unexpected"),
+    ("list_customers", {"fields": ["tax_ids"]}, ["$.fields[0]"], "updated_at"),
+    ("retrieve_customer", {"customer_id": CUSTOMER_ID, "fields": ["note", "note"]}, ["$.fields"], "non-unique"),
     # versions and card fields
     ("delete_customer", {"customer_id": CUSTOMER_ID, "version": -1}, ["$.version"], ""),
-    ("create_customer_card", {"customer_id": CUSTOMER_ID, "card_nonce": ""}, ["$.card_nonce"], ""),
-    ("create_customer", {"given_name": "A", "idempotency_key": ""}, ["$.idempotency_key"], ""),
+    ("update_customer", {"customer_id": CUSTOMER_ID, "note": "x", "version": -1}, ["$.version"], ""),
+    (
+        "create_customer_card",
+        {"customer_id": CUSTOMER_ID, "card_nonce": "n", "cardholder_name": "c" * 97},
+        ["$.cardholder_name"],
+        "too long",
+    ),
     ("create_customer", {"given_name": "A", "idempotency_key": "k" * 129}, ["$.idempotency_key"], ""),
 ]
 
@@ -253,7 +261,7 @@ async def test_invalid_arguments(tool: str, args: dict[str, Any], paths: list[st
     await assert_rejected(tool, args, *paths, also=also)
 
 
-BAD_IDS = ["a/b", "{customer_id}", "../customers", "JDKY HBWT", "", "%2F", "ccof:x/../..", "?x=1"]
+BAD_IDS = ["a/b", "{customer_id}", "../customers", "JDKY HBWT", "%2F", "ccof:x/../..", "?x=1", "#x"]
 PATH_PARAMS = [(tool, name) for tool in TOOLS for name in tool.path_params]
 
 
@@ -292,6 +300,13 @@ async def test_bulk_ids_are_checked_like_path_ids(tool: str) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("bad", BAD_IDS + DOT_SEGMENTS)
+async def test_bulk_update_entry_ids_are_checked_like_path_ids(bad: str) -> None:
+    entries = [{"customer_id": CUSTOMER_ID, "note": "a"}, {"customer_id": bad, "note": "b"}]
+    await assert_rejected("bulk_update_customers", {"customers": entries}, "$.customers[1].customer_id")
+
+
+@pytest.mark.anyio
 async def test_several_problems_are_all_named() -> None:
     text = await assert_rejected(
         "create_customer", {"given_name": LONG, "address": {"country": "USA"}, "limit": 3}, "$", "$.given_name"
@@ -312,8 +327,8 @@ async def test_a_huge_bad_value_is_not_echoed_whole() -> None:
         pytest.param("create_customer", {"given_name": LONG}, "is too long", id="given_name-301"),
         pytest.param(
             "bulk_create_customers",
-            {"customers": {f"k{i}": {"given_name": "A"} for i in range(101)}},
-            "has too many properties",
+            {"customers": [{"given_name": "A"}] * 101},
+            "is too long",
             id="bulk-create-101",
         ),
         pytest.param(
@@ -344,63 +359,3 @@ async def test_an_impossible_birthday_is_rejected(birthday: str) -> None:
 async def test_a_lone_surrogate_in_a_query_string_is_a_tool_error() -> None:
     result, _ = await call_tool("list_customers", {"cursor": "\ud800"})
     assert result.is_error
-
-
-# --- property: Dispatcher.call never raises, and invalid arguments never reach Square --------------------------
-
-JSON_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**40), max_value=2**40)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12)
-    | st.sampled_from([CUSTOMER_ID, "a/b", "{customer_id}", "USA", "12345", "+1-212-555-4240", "1897-07-24", "x" * 301])
-)
-JSON_VALUES = st.recursive(
-    JSON_SCALARS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=12,
-)
-
-
-def _keys(tool: ToolSpec) -> st.SearchStrategy[str]:
-    return st.sampled_from(sorted(tool.input_schema["properties"])) | st.text(max_size=10)
-
-
-def arguments_for(tool: ToolSpec) -> st.SearchStrategy[dict[str, Any]]:
-    valid = VALID_ARGS[tool.name]
-    keys = sorted(valid)
-    random_args = st.dictionaries(_keys(tool), JSON_VALUES, max_size=6)
-    dropped = st.sampled_from(keys).map(lambda k: {n: v for n, v in valid.items() if n != k})
-    retyped = st.tuples(st.sampled_from(keys), JSON_VALUES).map(lambda kv: {**valid, kv[0]: kv[1]})
-    added = st.tuples(_keys(tool), JSON_VALUES).map(lambda kv: {**valid, kv[0]: kv[1]})
-    nested = st.tuples(st.sampled_from(keys), st.text(max_size=8), JSON_VALUES).map(
-        lambda t: {**valid, t[0]: {**valid[t[0]], t[1]: t[2]}} if isinstance(valid[t[0]], dict) else valid
-    )
-    return st.one_of(random_args, dropped, retyped, added, nested, st.just(valid))
-
-
-@by_tool
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_property_never_raises_and_invalid_means_nothing_sent(tool: ToolSpec, data: st.DataObject) -> None:
-    args = data.draw(arguments_for(tool), label="arguments")
-    fake = FakeSquare()
-
-    async def run() -> Any:
-        client = fake.client()
-        try:
-            return await Dispatcher(client).call(tool.name, args)
-        finally:
-            await client.aclose()
-
-    result = anyio.run(run)
-    text = result_text(result)
-    assert "Traceback" not in text
-    if result.is_error:
-        assert text.startswith(f"Invalid arguments for {tool.name}; nothing was sent"), text
-        assert fake.requests == []
-        assert "\n- $" in text  # each problem starts with its JSON path
-    else:
-        assert len(fake.requests) == 1
-        assert result.structured_content is not None

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from expected_results import BULK_CREATE_KEYS as CREATE_KEYS
+from expected_results import GROUPS, NOT_FOUND_MISSING, RETRIEVED, SEGMENTS
 from fakes import (
     ADDRESS_LINE,
     AMELIA_ID,
@@ -17,13 +19,10 @@ from fakes import (
     response_example,
 )
 from jsonschema import Draft202012Validator
-from request_cases import RETRIEVED
 
 from tools import TOOLS_BY_NAME, ToolSpec
-from tools.outputs import output_schema
-
-NOT_FOUND_MISSING = f"NOT_FOUND: Customer with ID `{MISSING_ID}` not found."
-CREATE_KEYS = ("8bb76c4f-e35d-4c5b-90de-1194cd9179f4", "d1689f23-b25d-4932-b2f0-aed00f5e2029")
+from tools.outputs import Customer, output_schema
+from tools.trim import with_new_version
 
 # (tool, the spec's example response, the tool arguments the trim function sees)
 EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
@@ -32,11 +31,11 @@ EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "bulk_create_customers",
         "BulkCreateCustomersResponse",
-        {"customers": {k: {"given_name": "A"} for k in CREATE_KEYS}},
+        {"customers": [{"idempotency_key": k, "given_name": "A"} for k in CREATE_KEYS]},
     ),
     ("bulk_delete_customers", "BulkDeleteCustomersResponse", {"customer_ids": [MISSING_ID, AMELIA_ID, MARIE_ID]}),
     ("bulk_retrieve_customers", "BulkRetrieveCustomersResponse", {"customer_ids": [MISSING_ID, AMELIA_ID, MARIE_ID]}),
-    ("bulk_update_customers", "BulkUpdateCustomersResponse", {"customers": {AMELIA_ID: {"note": "x"}}}),
+    ("bulk_update_customers", "BulkUpdateCustomersResponse", {"customers": [{"customer_id": AMELIA_ID, "note": "x"}]}),
     ("search_customers", "SearchCustomersResponse", {}),
     ("delete_customer", "DeleteCustomerResponse", {"customer_id": CUSTOMER_ID}),
     ("retrieve_customer", "RetrieveCustomerResponse", {"customer_id": CUSTOMER_ID}),
@@ -49,6 +48,8 @@ EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [
         {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID},
     ),
     ("add_group_to_customer", "AddGroupToCustomerResponse", {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID}),
+    ("list_customer_groups", "ListCustomerGroupsResponse", {}),
+    ("list_customer_segments", "ListCustomerSegmentsResponse", {}),
 ]
 EMPTY_RESPONSES = {"DeleteCustomerResponse", "DeleteCustomerCardResponse", "RemoveGroupFromCustomerResponse",
                    "AddGroupToCustomerResponse"}  # fmt: skip
@@ -70,6 +71,8 @@ def trimmed(tool_name: str, body: dict[str, Any], args: dict[str, Any]) -> dict[
     ]
     assert problems == [], problems
     tool.output_model.model_validate(out)
+    for customer in customers_of(out):
+        Customer.model_validate(customer)  # a listed customer's schema is loose; the fields still are not
     return out
 
 
@@ -89,7 +92,8 @@ def customers_of(out: dict[str, Any]) -> list[dict[str, Any]]:
     if "customer" in out:
         return [out["customer"]]
     found = out.get("customers", [])
-    return list(found.values()) if isinstance(found, dict) else list(found)
+    assert isinstance(found, list)
+    return list(found)
 
 
 def test_every_tool_has_an_example() -> None:
@@ -233,11 +237,12 @@ def test_version_zero_is_kept(tool_name: str) -> None:
     assert out["customer"]["version"] == 0
 
 
-def test_created_customer_carries_the_idempotency_key() -> None:
+def test_created_customer_is_the_customer_alone() -> None:
     out = trimmed("create_customer", response_example("CreateCustomerResponse"), {"idempotency_key": "key-42"})
 
-    assert out["idempotency_key"] == "key-42"
+    assert set(out) == {"customer"}
     assert out["customer"]["id"] == "JDKYHBWT1D4F8MFH63DBMEN8Y4"
+    assert "key-42" not in compact(out)
 
 
 def test_list_page_carries_cursor_and_count() -> None:
@@ -263,7 +268,7 @@ def test_an_empty_page_is_an_empty_list_and_nothing_else() -> None:
 
 
 @pytest.mark.parametrize("tool_name", ["bulk_retrieve_customers", "bulk_delete_customers"])
-def test_bulk_per_key_errors_are_kept_with_counts(tool_name: str) -> None:
+def test_bulk_per_id_errors_are_kept_with_counts(tool_name: str) -> None:
     example = (
         "BulkRetrieveCustomersResponse" if tool_name == "bulk_retrieve_customers" else "BulkDeleteCustomersResponse"
     )
@@ -272,10 +277,16 @@ def test_bulk_per_key_errors_are_kept_with_counts(tool_name: str) -> None:
     assert out["errors"] == {MISSING_ID: NOT_FOUND_MISSING}
     assert (out["succeeded"], out["failed"]) == (2, 1)
     if tool_name == "bulk_delete_customers":
-        assert out["deleted"] == [AMELIA_ID, MARIE_ID]
+        assert set(out) == {"errors", "succeeded", "failed"}  # the model knows which ids it sent
     else:
         assert [c["id"] for c in out["customers"]] == [AMELIA_ID, MARIE_ID]
         assert [c["version"] for c in out["customers"]] == [3, 1]
+
+
+def test_bulk_delete_without_failures_is_counts_only() -> None:
+    raw = {"responses": {AMELIA_ID: {}, MARIE_ID: {}}}
+
+    assert trimmed("bulk_delete_customers", raw, {}) == {"succeeded": 2, "failed": 0}
 
 
 def test_bulk_update_with_a_failed_entry() -> None:
@@ -293,18 +304,25 @@ def test_bulk_update_with_a_failed_entry() -> None:
     assert {c["id"] for c in out["customers"]} == {AMELIA_ID, MARIE_ID}
 
 
-def test_bulk_create_keys_results_by_idempotency_key_and_keeps_errors() -> None:
+def test_bulk_create_answers_in_entry_order_and_names_failures_by_position() -> None:
     raw = response_example("BulkCreateCustomersResponse")
     raw["responses"]["bad-key"] = {
         "errors": [{"category": "INVALID_REQUEST_ERROR", "code": "INVALID_PHONE_NUMBER", "field": "phone_number"}]
     }
-    out = trimmed("bulk_create_customers", raw, {})
+    entries = [{"idempotency_key": key, "given_name": "A"} for key in (CREATE_KEYS[1], "bad-key", CREATE_KEYS[0])]
+    out = trimmed("bulk_create_customers", raw, {"customers": entries})
 
-    assert set(out["customers"]) == set(CREATE_KEYS)
-    assert out["customers"][CREATE_KEYS[0]]["id"] == AMELIA_ID
-    assert out["customers"][CREATE_KEYS[1]]["version"] == 0
-    assert out["errors"] == {"bad-key": "INVALID_PHONE_NUMBER (phone_number)"}
+    assert [c["id"] for c in out["customers"]] == [MARIE_ID, AMELIA_ID]  # entry order, not Square's
+    assert [c["version"] for c in out["customers"]] == [0, 0]
+    assert out["errors"] == {"1": "INVALID_PHONE_NUMBER (phone_number)"}
     assert (out["succeeded"], out["failed"]) == (2, 1)
+
+
+def test_bulk_create_names_an_error_for_a_key_it_did_not_send_by_that_key() -> None:
+    raw = {"responses": {"stray": {"errors": [{"code": "INTERNAL_SERVER_ERROR"}]}}}
+    out = trimmed("bulk_create_customers", raw, {"customers": [{"idempotency_key": "k0", "given_name": "A"}]})
+
+    assert out == {"customers": [], "errors": {"stray": "INTERNAL_SERVER_ERROR"}, "succeeded": 0, "failed": 1}
 
 
 def test_all_succeeded_has_no_errors_key() -> None:
@@ -317,26 +335,57 @@ def test_all_succeeded_has_no_errors_key() -> None:
 @pytest.mark.parametrize(
     ("tool_name", "args", "expected"),
     [
-        ("delete_customer", {"customer_id": CUSTOMER_ID}, {"deleted": True, "customer_id": CUSTOMER_ID}),
-        (
-            "delete_customer_card",
-            {"customer_id": CUSTOMER_ID, "card_id": "ccof:1"},
-            {"deleted": True, "customer_id": CUSTOMER_ID, "card_id": "ccof:1"},
-        ),
-        (
-            "add_group_to_customer",
-            {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID},
-            {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID, "member": True},
-        ),
-        (
-            "remove_group_from_customer",
-            {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID},
-            {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID, "member": False},
-        ),
+        ("delete_customer", {"customer_id": CUSTOMER_ID}, {"deleted": True}),
+        ("delete_customer_card", {"customer_id": CUSTOMER_ID, "card_id": "ccof:1"}, {"deleted": True}),
+        ("add_group_to_customer", {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID}, {"member": True}),
+        ("remove_group_from_customer", {"customer_id": CUSTOMER_ID, "group_id": GROUP_ID}, {"member": False}),
     ],
 )
-def test_empty_square_answers_say_what_happened(tool_name: str, args: dict[str, Any], expected: dict[str, Any]) -> None:
+def test_empty_square_answers_say_what_happened_without_echoing_ids(
+    tool_name: str, args: dict[str, Any], expected: dict[str, Any]
+) -> None:
     assert trimmed(tool_name, {}, args) == expected
+
+
+NOTE = "the customer's version changed; retrieve it before a versioned update or delete"
+
+
+@pytest.mark.parametrize(
+    ("retrieved", "merged"),
+    [
+        ({"customer": {"id": CUSTOMER_ID, "version": 5}}, {"member": True, "version": 5}),
+        ({"customer": {"id": CUSTOMER_ID, "version": 0}}, {"member": True, "version": 0}),
+        (None, {"member": True, "note": NOTE}),
+        ({}, {"member": True, "note": NOTE}),
+        ({"customer": {"id": CUSTOMER_ID}}, {"member": True, "note": NOTE}),
+        ({"customer": {"id": CUSTOMER_ID, "version": "5"}}, {"member": True, "note": NOTE}),
+    ],
+    ids=["version", "version-0", "failed", "empty", "no-version", "string-version"],
+)
+def test_a_membership_result_gets_the_version_read_afterwards(retrieved: Any, merged: dict[str, Any]) -> None:
+    out = with_new_version(trimmed("add_group_to_customer", {}, {}), retrieved)
+
+    assert out == merged
+    TOOLS_BY_NAME["add_group_to_customer"].output_model.model_validate(out)
+    assert list(empties(out)) == []
+
+
+def test_group_and_segment_pages_are_ids_and_names() -> None:
+    groups = trimmed("list_customer_groups", response_example("ListCustomerGroupsResponse"), {})
+    segments = trimmed(
+        "list_customer_segments", response_example("ListCustomerSegmentsResponse") | {"cursor": "c2"}, {}
+    )
+
+    assert groups == {"groups": GROUPS}
+    assert segments == {"segments": SEGMENTS, "next_cursor": "c2"}
+    assert SEGMENTS[1] == {"id": "GMNXRZVEXNQDF.LOYAL", "name": "Regulars"}
+
+
+@pytest.mark.parametrize("tool_name", ["list_customer_groups", "list_customer_segments"])
+def test_an_empty_look_up_page_is_an_empty_list(tool_name: str) -> None:
+    key = tool_name.removeprefix("list_customer_")
+    assert trimmed(tool_name, {}, {}) == {key: []}
+    assert trimmed(tool_name, {key: [], "cursor": ""}, {}) == {key: []}
 
 
 def test_fields_projection_keeps_id_and_version() -> None:

@@ -1,4 +1,4 @@
-"""WHAT is offered: the 14 Square Customers tools as data. Pure, no I/O, never imports httpx."""
+"""WHAT is offered: the 14 Square Customers tools and 2 look-ups, as data. Pure, no I/O, never imports httpx."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from tools.customer_tools import (
     SEARCH_CUSTOMERS,
     UPDATE_CUSTOMER,
 )
-from tools.spec import ToolSpec
+from tools.discovery_tools import LIST_CUSTOMER_GROUPS, LIST_CUSTOMER_SEGMENTS
+from tools.spec import TOOLSETS, ToolSpec
 
 # In the order of Square's Customers API reference (and DESIGN.md's table).
 TOOLS: tuple[ToolSpec, ...] = (
@@ -38,7 +39,9 @@ TOOLS: tuple[ToolSpec, ...] = (
     DELETE_CUSTOMER_CARD,
     REMOVE_GROUP_FROM_CUSTOMER,
     ADD_GROUP_TO_CUSTOMER,
+    LIST_CUSTOMER_GROUPS,
+    LIST_CUSTOMER_SEGMENTS,
 )
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 
-__all__ = ["TOOLS", "TOOLS_BY_NAME", "ToolSpec"]
+__all__ = ["TOOLS", "TOOLSETS", "TOOLS_BY_NAME", "ToolSpec"]

@@ -21,8 +21,8 @@ def _identifies(fields: Mapping[str, Any]) -> bool:
 def _phone_problem(path: str, phone: Any) -> list[str]:
     if not isinstance(phone, str):
         return []
-    if phone == "" or (_PHONE_CHARS.fullmatch(phone) and 9 <= len(_DIGIT.findall(phone)) <= 16):
-        return []  # "" is how Square clears a string field
+    if _PHONE_CHARS.fullmatch(phone) and 9 <= len(_DIGIT.findall(phone)) <= 16:
+        return []
     return [f"{path}: a phone number needs 9-16 digits with an optional leading +, got {phone!r}"]
 
 
@@ -38,11 +38,15 @@ def _birthday_problem(path: str, birthday: Any) -> list[str]:
     return []
 
 
+def _entry_problems(path: str, fields: Mapping[str, Any]) -> list[str]:
+    return _phone_problem(f"{path}.phone_number", fields.get("phone_number")) + _birthday_problem(
+        f"{path}.birthday", fields.get("birthday")
+    )
+
+
 def fields_are_valid(args: Mapping[str, Any]) -> list[str]:
     """Phone digits and a real birthday, on one customer's fields."""
-    return _phone_problem("$.phone_number", args.get("phone_number")) + _birthday_problem(
-        "$.birthday", args.get("birthday")
-    )
+    return _entry_problems("$", args)
 
 
 def create_needs_identity(args: Mapping[str, Any]) -> list[str]:
@@ -51,33 +55,42 @@ def create_needs_identity(args: Mapping[str, Any]) -> list[str]:
     return [f"$: give at least one of {', '.join(IDENTIFYING_FIELDS)}"]
 
 
-def bulk_create_entries(args: Mapping[str, Any]) -> list[str]:
-    problems: list[str] = []
-    for key, entry in (args.get("customers") or {}).items():
-        if not _identifies(entry):
-            problems.append(f"$.customers.{key}: give at least one of {', '.join(IDENTIFYING_FIELDS)}")
-        problems += _entry_fields(key, entry)
+def _duplicates(path: str, entries: list[Mapping[str, Any]], key: str) -> list[str]:
+    seen: set[Any] = set()
+    problems = []
+    for index, entry in enumerate(entries):
+        if key in entry and entry[key] in seen:
+            problems.append(f"{path}[{index}].{key}: {entry[key]!r} is already used by an earlier entry")
+        seen.add(entry.get(key))
     return problems
 
 
-def _entry_fields(key: str, entry: Mapping[str, Any]) -> list[str]:
-    return _phone_problem(f"$.customers.{key}.phone_number", entry.get("phone_number")) + _birthday_problem(
-        f"$.customers.{key}.birthday", entry.get("birthday")
-    )
+def bulk_create_entries(args: Mapping[str, Any]) -> list[str]:
+    entries = args.get("customers") or []
+    problems = _duplicates("$.customers", entries, "idempotency_key")
+    for index, entry in enumerate(entries):
+        path = f"$.customers[{index}]"
+        if not _identifies(entry):
+            problems.append(f"{path}: give at least one of {', '.join(IDENTIFYING_FIELDS)}")
+        problems += _entry_problems(path, entry)
+    return problems
 
 
-def _changes(fields: Mapping[str, Any]) -> bool:
-    return any(name not in ("customer_id", "version") for name in fields)
+def _update_problems(path: str, fields: Mapping[str, Any]) -> list[str]:
+    if not any(name not in ("customer_id", "version") for name in fields):
+        return [f"{path}: name at least one field to change, or list fields to erase in clear"]
+    both = [name for name in fields.get("clear") or () if name in fields]
+    problems = [f"{path}.clear: {name} is both set and cleared; do one or the other" for name in both]
+    return problems + _entry_problems(path, fields)
 
 
 def update_changes_something(args: Mapping[str, Any]) -> list[str]:
-    return [] if _changes(args) else ["$: name at least one field to change (set it to null to clear it)"]
+    return _update_problems("$", args)
 
 
 def bulk_update_entries(args: Mapping[str, Any]) -> list[str]:
-    problems: list[str] = []
-    for key, entry in (args.get("customers") or {}).items():
-        if not _changes(entry):
-            problems.append(f"$.customers.{key}: name at least one field to change")
-        problems += _entry_fields(key, entry)
+    entries = args.get("customers") or []
+    problems = _duplicates("$.customers", entries, "customer_id")
+    for index, entry in enumerate(entries):
+        problems += _update_problems(f"$.customers[{index}]", entry)
     return problems

@@ -2,49 +2,44 @@
 
 from __future__ import annotations
 
-from tools import checks, outputs, trim
+from tools import checks, outputs, requests, trim
 from tools.schemas import (
+    CLEAR,
     COUNT,
     CURSOR,
     CUSTOMER_FIELDS,
+    CUSTOMER_FILTER,
     CUSTOMER_ID,
     CUSTOMER_IDS,
-    CUSTOMER_QUERY,
     FIELDS,
     LIMIT,
-    NULLABLE_CUSTOMER_FIELDS,
-    SEARCH_DEFS,
+    PAGE_SIZE,
     SORT_FIELD,
     SORT_ORDER,
     VERSION,
+    array,
     obj,
     string,
 )
 from tools.spec import ToolSpec
 
-_CREATE_FIELDS = {
-    **CUSTOMER_FIELDS,
-    "idempotency_key": string(
-        "Same key and data never create twice; generated if omitted.",
-        minLength=1,
-        maxLength=128,
-    ),
-}
-_BULK_CREATE_ENTRY = obj(CUSTOMER_FIELDS)
-_BULK_UPDATE_ENTRY = obj({**NULLABLE_CUSTOMER_FIELDS, "version": VERSION})
+_IDEMPOTENCY_KEY = string("Reuse only to retry the same create; generated if omitted", minLength=1, maxLength=128)
+_UPDATE_FIELDS = {**CUSTOMER_FIELDS, "clear": CLEAR, "version": VERSION}
+_GONE = {"NOT_FOUND": "check the id; it may already be deleted (search_customers finds customers)"}
 
 LIST_CUSTOMERS = ToolSpec(
     name="list_customers",
     title="List customers",
     description=(
-        "Page through all customers, sorted by name or creation time; search_customers filters. "
-        "Returns customers and a next_cursor while more remain."
+        "Page through all customers by name or creation date; search_customers filters. "
+        "Returns contact fields, version and next_cursor."
     ),
     method="GET",
     path="/v2/customers",
     query_params=("cursor", "limit", "sort_field", "sort_order", "count"),
     local_params=("fields",),
-    input_schema=obj(
+    defaults={"limit": PAGE_SIZE},
+    schema=obj(
         {
             "cursor": CURSOR,
             "limit": LIMIT,
@@ -56,6 +51,7 @@ LIST_CUSTOMERS = ToolSpec(
     ),
     output_model=outputs.CustomerPage,
     trim=trim.customer_page,
+    toolset="profiles",
     read_only=True,
     destructive=False,
     idempotent=True,
@@ -64,17 +60,18 @@ LIST_CUSTOMERS = ToolSpec(
 CREATE_CUSTOMER = ToolSpec(
     name="create_customer",
     title="Create customer",
-    description=(
-        "Create one customer; needs a name, company, email or phone. "
-        "Returns the customer and the idempotency_key that makes a retry safe."
-    ),
+    description="Create one customer; needs a name, company, email or phone. Returns the customer with its id.",
     method="POST",
     path="/v2/customers",
-    input_schema=obj(_CREATE_FIELDS),
-    output_model=outputs.CreatedCustomer,
-    trim=trim.created_customer,
+    schema=obj({**CUSTOMER_FIELDS, "idempotency_key": _IDEMPOTENCY_KEY}),
+    output_model=outputs.CustomerResult,
+    trim=trim.single_customer,
     checks=(checks.create_needs_identity, checks.fields_are_valid),
+    prepare=requests.with_idempotency_key,
+    build_body=requests.customer_fields,
+    retry_hint=requests.create_retry_hint,
     carries_idempotency_keys=True,
+    toolset="profiles",
     read_only=False,
     destructive=False,
     idempotent=False,
@@ -84,28 +81,23 @@ BULK_CREATE_CUSTOMERS = ToolSpec(
     name="bulk_create_customers",
     title="Create customers in bulk",
     description=(
-        "Create 1-100 customers in one call; `customers` maps an idempotency key of your choice to each profile. "
-        "Returns the created customers and any per-key errors."
+        "Create 1-100 customers. Returns the created ones in entry order and the reason for each failed entry."
     ),
     method="POST",
     path="/v2/customers/bulk-create",
-    input_schema=obj(
-        {
-            "customers": {
-                "type": "object",
-                "description": "Idempotency key -> customer fields.",
-                "minProperties": 1,
-                "maxProperties": 100,
-                "propertyNames": {"minLength": 1, "maxLength": 128},
-                "additionalProperties": _BULK_CREATE_ENTRY,
-            }
-        },
+    schema=obj(
+        {"customers": array(obj({**CUSTOMER_FIELDS, "idempotency_key": _IDEMPOTENCY_KEY}), minItems=1, maxItems=100)},
         required=["customers"],
     ),
     output_model=outputs.BulkCreated,
     trim=trim.bulk_created,
     checks=(checks.bulk_create_entries,),
+    prepare=requests.with_entry_keys,
+    build_body=requests.bulk_create_body,
+    retry_hint=requests.bulk_create_retry_hint,
+    entries="customers",
     carries_idempotency_keys=True,
+    toolset="bulk",
     read_only=False,
     destructive=False,
     idempotent=False,
@@ -114,12 +106,14 @@ BULK_CREATE_CUSTOMERS = ToolSpec(
 BULK_DELETE_CUSTOMERS = ToolSpec(
     name="bulk_delete_customers",
     title="Delete customers in bulk",
-    description="Permanently delete 1-100 customers by id. Returns the deleted ids and any per-id errors.",
+    description="Permanently delete 1-100 customers by id. Returns counts and the reason for each id not deleted.",
     method="POST",
     path="/v2/customers/bulk-delete",
-    input_schema=obj({"customer_ids": CUSTOMER_IDS}, required=["customer_ids"]),
+    schema=obj({"customer_ids": CUSTOMER_IDS}, required=["customer_ids"]),
     output_model=outputs.BulkDeleted,
     trim=trim.bulk_deleted,
+    entries="customer_ids",
+    toolset="bulk",
     read_only=False,
     needs_confirmation=True,
     destructive=True,
@@ -129,13 +123,15 @@ BULK_DELETE_CUSTOMERS = ToolSpec(
 BULK_RETRIEVE_CUSTOMERS = ToolSpec(
     name="bulk_retrieve_customers",
     title="Get customers in bulk",
-    description="Fetch 1-100 customers by id in one call. Returns them keyed by id, with an error for each id not found.",
+    description="Fetch 1-100 customers by id. Returns a list of customers and the reason for each id not found.",
     method="POST",
     path="/v2/customers/bulk-retrieve",
     local_params=("fields",),
-    input_schema=obj({"customer_ids": CUSTOMER_IDS, "fields": FIELDS}, required=["customer_ids"]),
+    schema=obj({"customer_ids": CUSTOMER_IDS, "fields": FIELDS}, required=["customer_ids"]),
     output_model=outputs.BulkCustomers,
     trim=trim.bulk_customers,
+    entries="customer_ids",
+    toolset="bulk",
     read_only=True,
     destructive=False,
     idempotent=True,
@@ -145,27 +141,25 @@ BULK_UPDATE_CUSTOMERS = ToolSpec(
     name="bulk_update_customers",
     title="Update customers in bulk",
     description=(
-        "Change 1-100 customers in one call; `customers` maps each id to the fields to set (null clears) "
-        "and its version. Returns the updated customers and per-id errors."
+        "Change 1-100 customers; each entry has a customer_id and the fields to set or clear. "
+        "Returns the updated customers and per-id errors."
     ),
     method="POST",
     path="/v2/customers/bulk-update",
-    input_schema=obj(
+    schema=obj(
         {
-            "customers": {
-                "type": "object",
-                "description": "Customer id -> fields to change.",
-                "minProperties": 1,
-                "maxProperties": 100,
-                "propertyNames": CUSTOMER_ID,
-                "additionalProperties": _BULK_UPDATE_ENTRY,
-            }
+            "customers": array(
+                obj({"customer_id": CUSTOMER_ID, **_UPDATE_FIELDS}, required=["customer_id"]), minItems=1, maxItems=100
+            )
         },
         required=["customers"],
     ),
     output_model=outputs.BulkCustomers,
     trim=trim.bulk_customers,
     checks=(checks.bulk_update_entries,),
+    build_body=requests.bulk_update_body,
+    entries="customers",
+    toolset="bulk",
     read_only=False,
     needs_confirmation=True,
     destructive=True,
@@ -176,18 +170,28 @@ SEARCH_CUSTOMERS = ToolSpec(
     name="search_customers",
     title="Search customers",
     description=(
-        "Find customers by email, phone or reference id (exact or fuzzy), group, source or time range. "
-        "Returns matches and a next_cursor while more remain."
+        "Find customers by email, phone, reference id (exact or fuzzy), group, segment, source or date range; "
+        "filters combine with AND. Returns matches and next_cursor."
     ),
     method="POST",
     path="/v2/customers/search",
     local_params=("fields",),
-    input_schema=obj(
-        {"query": CUSTOMER_QUERY, "limit": LIMIT, "cursor": CURSOR, "count": COUNT, "fields": FIELDS},
-        defs=SEARCH_DEFS,
+    defaults={"limit": PAGE_SIZE},
+    schema=obj(
+        {
+            "filter": CUSTOMER_FILTER,
+            "sort_field": SORT_FIELD,
+            "sort_order": SORT_ORDER,
+            "limit": LIMIT,
+            "cursor": CURSOR,
+            "count": COUNT,
+            "fields": FIELDS,
+        }
     ),
     output_model=outputs.CustomerPage,
     trim=trim.customer_page,
+    build_body=requests.search_body,
+    toolset="profiles",
     read_only=True,
     destructive=False,
     idempotent=True,
@@ -196,16 +200,15 @@ SEARCH_CUSTOMERS = ToolSpec(
 DELETE_CUSTOMER = ToolSpec(
     name="delete_customer",
     title="Delete customer",
-    description=(
-        "Permanently delete one customer (its cards are unlinked); pass version to refuse if it changed. "
-        "Returns the deleted id."
-    ),
+    description="Permanently delete one customer (its cards are unlinked); pass version to refuse if it changed.",
     method="DELETE",
     path="/v2/customers/{customer_id}",
     query_params=("version",),
-    input_schema=obj({"customer_id": CUSTOMER_ID, "version": VERSION}, required=["customer_id"]),
+    schema=obj({"customer_id": CUSTOMER_ID, "version": VERSION}, required=["customer_id"]),
     output_model=outputs.Deleted,
-    trim=trim.deleted_customer,
+    trim=trim.deleted,
+    hints=_GONE,
+    toolset="profiles",
     read_only=False,
     needs_confirmation=True,
     destructive=True,
@@ -215,13 +218,14 @@ DELETE_CUSTOMER = ToolSpec(
 RETRIEVE_CUSTOMER = ToolSpec(
     name="retrieve_customer",
     title="Get customer",
-    description="Fetch one customer by id. Returns the customer, including its version and group ids.",
+    description="Fetch one customer by id. Returns every stored field, its version and group and segment ids.",
     method="GET",
     path="/v2/customers/{customer_id}",
     local_params=("fields",),
-    input_schema=obj({"customer_id": CUSTOMER_ID, "fields": FIELDS}, required=["customer_id"]),
+    schema=obj({"customer_id": CUSTOMER_ID, "fields": FIELDS}, required=["customer_id"]),
     output_model=outputs.CustomerResult,
     trim=trim.single_customer,
+    toolset="profiles",
     read_only=True,
     destructive=False,
     idempotent=True,
@@ -231,18 +235,19 @@ UPDATE_CUSTOMER = ToolSpec(
     name="update_customer",
     title="Update customer",
     description=(
-        "Change only the fields you pass on one customer; null clears a field. Pass version to refuse if it "
-        "changed. Returns the customer with its new version."
+        "Set the given fields of one customer and erase those in clear; others stay. Pass version to "
+        "refuse if it changed. Returns the updated customer."
     ),
     method="PUT",
     path="/v2/customers/{customer_id}",
-    input_schema=obj(
-        {"customer_id": CUSTOMER_ID, **NULLABLE_CUSTOMER_FIELDS, "version": VERSION}, required=["customer_id"]
-    ),
+    schema=obj({"customer_id": CUSTOMER_ID, **_UPDATE_FIELDS}, required=["customer_id"]),
     output_model=outputs.CustomerResult,
     trim=trim.single_customer,
-    checks=(checks.update_changes_something, checks.fields_are_valid),
+    checks=(checks.update_changes_something,),
+    build_body=requests.update_body,
+    toolset="profiles",
     read_only=False,
+    needs_confirmation=True,
     destructive=True,
     idempotent=True,
 )

@@ -36,8 +36,11 @@ def describe_errors(errors: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(describe_error(error) for error in errors)
 
 
-def next_step(codes: Iterable[str], status: int) -> str | None:
+def next_step(codes: Iterable[str], status: int, hints: Mapping[str, str] | None = None) -> str | None:
+    """What to do next: the tool's own hint for a code first, then the general one."""
     for code in codes:
+        if hints and code in hints:
+            return hints[code]
         if code in NEXT_STEP:
             return NEXT_STEP[code]
     if status >= 500:

@@ -42,26 +42,37 @@ class Customer(_Out):
     updated_at: str | None = None
 
 
+def _required_only(schema: dict[str, Any]) -> None:
+    schema.pop("properties", None)
+    schema.pop("additionalProperties", None)
+
+
+# A listed customer's schema only requires id and version: clients such as the mcp SDK's check every result
+# against the outputSchema, and fully declared items cost ~120 us per customer to check (declaring just id and
+# version, ~40 us), a fifth of a 25-customer call. The tests still hold every listed customer to `Customer`.
+class ListedCustomer(BaseModel):
+    """A customer: id (string), version (integer) and the listed fields, typed as in retrieve_customer."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_required_only)
+    id: str
+    version: int
+
+
 class CustomerResult(_Out):
     customer: Customer
 
 
-class CreatedCustomer(_Out):
-    customer: Customer
-    idempotency_key: str = Field(description="Repeat the call with this key to retry without a duplicate.")
-
-
 class CustomerPage(_Out):
-    customers: list[Customer]
+    customers: list[ListedCustomer]
     next_cursor: str | None = Field(None, description="Pass as cursor for the next page; absent at the end.")
     count: int | None = Field(None, description="Total matches, when count was requested.")
 
 
 class BulkCreated(_Out):
-    """Per-key outcome of a bulk create."""
+    """Per-entry outcome of a bulk create."""
 
-    customers: dict[str, Customer] = Field(description="Created customers by their idempotency key.")
-    errors: dict[str, str] | None = Field(None, description="Failed keys: the reason.")
+    customers: list[ListedCustomer] = Field(description="The created customers, in entry order.")
+    errors: dict[str, str] | None = Field(None, description="Failed entries by position (0 = first): the reason.")
     succeeded: int
     failed: int
 
@@ -69,22 +80,22 @@ class BulkCreated(_Out):
 class BulkCustomers(_Out):
     """Per-id outcome of a bulk retrieve or update: each customer carries its id."""
 
-    customers: list[Customer]
+    customers: list[ListedCustomer]
     errors: dict[str, str] | None = Field(None, description="Failed ids: the reason.")
     succeeded: int
     failed: int
 
 
 class BulkDeleted(_Out):
-    deleted: list[str]
-    errors: dict[str, str] | None = None
+    """Counts, and the reason for each id not deleted; every other id was deleted."""
+
+    errors: dict[str, str] | None = Field(None, description="Ids not deleted: the reason.")
     succeeded: int
     failed: int
 
 
 class Deleted(_Out):
     deleted: bool
-    customer_id: str
 
 
 class Card(_Out):
@@ -102,16 +113,25 @@ class CardResult(_Out):
     card: Card
 
 
-class CardDeleted(_Out):
-    deleted: bool
-    customer_id: str
-    card_id: str
-
-
 class GroupMembership(_Out):
-    customer_id: str
-    group_id: str
     member: bool = Field(description="Whether the customer is now in the group.")
+    version: int | None = Field(None, description="The customer's new version, for the next versioned write.")
+    note: str | None = Field(None, description="Present when the new version could not be read.")
+
+
+class Named(_Out):
+    id: str
+    name: str
+
+
+class GroupPage(_Out):
+    groups: list[Named]
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; absent at the end.")
+
+
+class SegmentPage(_Out):
+    segments: list[Named]
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; absent at the end.")
 
 
 class OutputSchemaGenerator(GenerateJsonSchema):

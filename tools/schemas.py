@@ -1,15 +1,18 @@
-"""Shared JSON Schema pieces for the tools' input schemas, with Square's limits as keywords.
+"""Shared JSON Schema pieces, with Square's limits, enums and patterns as keywords.
 
-Facts come from Square's OpenAPI spec (CreateCustomerRequest, BulkCreateCustomerData, Address,
-CustomerFilter...). Optional means "not in required"; nullable update fields use a type list,
-never anyOf, because some model APIs reject anyOf in tool schemas.
+Each tool declares one *validation* schema from these pieces; the server checks every call against it.
+What a tool publishes is derived from it by tools/dialect.py. Descriptions say formats in words, because
+the published form has no `pattern` or `format`.
+
+Facts come from Square's OpenAPI spec (CreateCustomerRequest, Address, CustomerFilter, ...). Nulls and
+empty strings never reach validation (the dispatcher drops them as "not given"), so no type is nullable.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from tools.dialect import NULLABLE, UNLISTED, unpublished
 from tools.outputs import Customer
 
 JSON = dict[str, Any]
@@ -29,142 +32,142 @@ CREATION_SOURCES = [
     "UNMERGE_RECOVERY",
 ]  # fmt: skip
 IDENTIFYING_FIELDS = ("given_name", "family_name", "company_name", "email_address", "phone_number")
+PAGE_SIZE = 25
+"""list_customers and search_customers: Square allows 100, but the model usually needs the first few."""
 
 
 def string(description: str | None = None, **limits: Any) -> JSON:
-    schema: JSON = {"type": "string", **limits}
+    schema: JSON = {"type": "string"}
     if description:
         schema["description"] = description
+    schema.update(limits)
     return schema
 
 
-def nullable(schema: JSON) -> JSON:
-    """The same schema, also accepting null (Square clears a field set to null)."""
-    out = copy.deepcopy(schema)
-    out["type"] = [out["type"], "null"]
-    return out
+def enum(values: list[str], description: str | None = None, *, unlisted: bool = False) -> JSON:
+    schema = string(description, enum=values)
+    if unlisted:
+        schema[UNLISTED] = True
+    return schema
 
 
-def obj(properties: JSON, *, required: list[str] | None = None, defs: JSON | None = None, **extra: Any) -> JSON:
-    schema: JSON = {"type": "object", "properties": properties, **extra}
+def array(items: JSON, description: str | None = None, **limits: Any) -> JSON:
+    schema: JSON = {"type": "array", "items": items}
+    if description:
+        schema["description"] = description
+    schema.update(limits)
+    return schema
+
+
+def obj(properties: JSON, *, required: list[str] | None = None, description: str | None = None, **extra: Any) -> JSON:
+    schema: JSON = {"type": "object"}
+    if description:
+        schema["description"] = description
+    schema["properties"] = properties
     if required:
         schema["required"] = required
-    if defs:
-        schema["$defs"] = defs
     schema["additionalProperties"] = False
+    schema.update(extra)
     return schema
 
 
 def id_string(description: str | None = None) -> JSON:
-    return string(description, pattern=ID_PATTERN)
+    return string(description, pattern=ID_PATTERN, maxLength=255)
 
 
 ADDRESS = obj(
     {
         "address_line_1": string(),
         "address_line_2": string(),
-        "address_line_3": string(),
-        "locality": string(),
-        "sublocality": string(),
-        "administrative_district_level_1": string("State, e.g. NY."),
-        "administrative_district_level_2": string(),
+        "address_line_3": unpublished(string()),
+        "locality": string("City"),
+        "sublocality": unpublished(string()),
+        "administrative_district_level_1": string("State, e.g. NY"),
+        "administrative_district_level_2": unpublished(string()),
         "postal_code": string(),
-        "country": string(pattern=COUNTRY),
+        "country": string("ISO code, e.g. US", pattern=COUNTRY),
     },
 )
+"""Square's Address. Lines 3, sublocality and district level 2 are accepted but not offered: they cost
+~30 tokens in each of five schemas for fields most sellers never use."""
 
-TAX_IDS = obj({"eu_vat": string("EU/UK sellers only.", maxLength=20)})
-
-# Field order follows Square's Customer object; limits from the spec's descriptions.
+# Field order follows Square's Customer object; limits from the spec's descriptions. `eu_vat` stands for
+# Square's tax_ids.eu_vat (results show it flat too; the tool's request builder nests it).
 CUSTOMER_FIELDS: JSON = {
     "given_name": string(maxLength=300),
     "family_name": string(maxLength=300),
     "company_name": string(maxLength=500),
     "nickname": string(maxLength=100),
     "email_address": string(maxLength=254, format="email"),
-    "phone_number": string(),
+    "phone_number": string("E.164, e.g. +14155550123"),
     "address": ADDRESS,
-    "birthday": string(pattern=BIRTHDAY),
-    "reference_id": string("Id in another system.", maxLength=100),
+    "birthday": string("YYYY-MM-DD, or MM-DD", pattern=BIRTHDAY),
+    "reference_id": string("Id in another system", maxLength=100),
     "note": string(),
-    "tax_ids": TAX_IDS,
+    "eu_vat": string("EU/UK VAT id", maxLength=20),
 }
+CLEARABLE_FIELDS = list(CUSTOMER_FIELDS)
+CLEAR = array(enum(CLEARABLE_FIELDS, unlisted=True), "Names of fields above to erase", minItems=1, uniqueItems=True)
 
-NULLABLE_CUSTOMER_FIELDS: JSON = {name: nullable(schema) for name, schema in CUSTOMER_FIELDS.items()}
-
-VERSION = {
-    "type": "integer",
-    "minimum": 0,
-    "description": "Current version; refused if stale.",
-}
-
+VERSION = {"type": "integer", "minimum": 0, "description": "Current version; refused if stale", NULLABLE: True}
 CUSTOMER_ID = id_string()
-GROUP_ID = id_string()
-LIMIT = {"type": "integer", "minimum": 1, "maximum": 100, "description": "Page size (default 100)."}
-CURSOR = string("next_cursor of the previous page.", minLength=1)
-COUNT = {"type": "boolean", "description": "Also return the total match count."}
-CUSTOMER_IDS = {
-    "type": "array",
-    "items": CUSTOMER_ID,
-    "minItems": 1,
-    "maxItems": 100,
-    "uniqueItems": True,
+GROUP_ID = id_string("From list_customer_groups")
+LIMIT = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": 100,
+    "description": f"1-100, default {PAGE_SIZE}",
+    "default": PAGE_SIZE,
 }
-SORT_ORDER = {"type": "string", "enum": SORT_ORDERS}
-SORT_FIELD = {"type": "string", "enum": SORT_FIELDS, "description": "DEFAULT: by name."}
+CURSOR = string("next_cursor of the previous page", minLength=1)
+COUNT = {"type": "boolean", "description": "Include the total count", "default": False}
+CUSTOMER_IDS = array(CUSTOMER_ID, "1-100 ids", minItems=1, maxItems=100, uniqueItems=True)
+SORT_ORDER = {**enum(SORT_ORDERS), "default": "ASC"}
+SORT_FIELD = {**enum(SORT_FIELDS, "DEFAULT: by name"), "default": "DEFAULT"}
 
-# `format` is checked by the dispatcher's format checker (tools/formats.py) and costs fewer tokens than a pattern.
-TIME_RANGE = obj({"start_at": string(format="date-time"), "end_at": string(format="date-time")}, minProperties=1)
+# `format` is checked by the dispatcher's format checker (tools/formats.py).
+_TIME = string(format="date-time")
+TIME_RANGE = obj({"start_at": _TIME, "end_at": _TIME}, minProperties=1)
 TEXT_FILTER = obj(
     {"exact": string(minLength=1), "fuzzy": string(minLength=1)},
     minProperties=1,
     maxProperties=1,
-    description="exact or fuzzy, not both.",
 )
-ID_SET = {"type": "array", "items": {"type": "string"}, "minItems": 1}
-FILTER_VALUE = obj({"all": ID_SET, "any": ID_SET, "none": ID_SET}, minProperties=1)
 
 
-# Pieces used more than once in the search schema are defined once and referenced.
-SEARCH_DEFS = {"TimeRange": TIME_RANGE, "TextFilter": TEXT_FILTER, "FilterValue": FILTER_VALUE}
-_TIME_RANGE_REF = {"$ref": "#/$defs/TimeRange"}
-_TEXT_FILTER_REF = {"$ref": "#/$defs/TextFilter"}
-_FILTER_VALUE_REF = {"$ref": "#/$defs/FilterValue"}
+def id_set(description: str) -> JSON:
+    ids = array(id_string(), minItems=1, maxItems=1000)
+    return obj({"all": ids, "any": ids, "none": ids}, description=description, minProperties=1)
+
 
 CUSTOMER_FILTER = obj(
     {
-        "created_at": _TIME_RANGE_REF,
-        "updated_at": _TIME_RANGE_REF,
+        "created_at": TIME_RANGE,
+        "updated_at": TIME_RANGE,
         "creation_source": obj(
             {
-                "values": {
-                    "type": "array",
-                    "items": {"type": "string", "enum": CREATION_SOURCES},
-                    "minItems": 1,
-                },
-                "rule": {"type": "string", "enum": ["INCLUDE", "EXCLUDE"]},
+                "values": array(
+                    enum(CREATION_SOURCES, unlisted=True), "e.g. DIRECTORY, IMPORT, THIRD_PARTY", minItems=1
+                ),
+                "rule": {**enum(["INCLUDE", "EXCLUDE"]), "default": "INCLUDE"},
             },
             required=["values"],
         ),
-        "email_address": _TEXT_FILTER_REF,
-        "phone_number": _TEXT_FILTER_REF,
-        "reference_id": _TEXT_FILTER_REF,
-        "group_ids": _FILTER_VALUE_REF,
-        "segment_ids": _FILTER_VALUE_REF,
-        # Passed to Square as is; its full shape would cost ~250 tokens in every prompt.
-        "custom_attribute": {"type": "object", "description": "Square's CustomerCustomAttributeFilters."},
+        "email_address": TEXT_FILTER,
+        "phone_number": TEXT_FILTER,
+        "reference_id": TEXT_FILTER,
+        "group_ids": id_set("Ids from list_customer_groups"),
+        "segment_ids": id_set("Ids from list_customer_segments"),
     },
-)
-
-CUSTOMER_QUERY = obj(
-    {"filter": CUSTOMER_FILTER, "sort": obj({"field": SORT_FIELD, "order": SORT_ORDER})},
+    description="Text filters take exact or fuzzy, not both; times are RFC 3339",
+    minProperties=1,
 )
 
 # The trimmed customer's fields, for the `fields` projection; id and version are always kept.
 CUSTOMER_OUTPUT_FIELDS = [name for name in Customer.model_fields if name not in ("id", "version")]
-FIELDS = {
-    "type": "array",
-    "items": {"type": "string", "enum": CUSTOMER_OUTPUT_FIELDS},
-    "uniqueItems": True,
-    "description": "Only these, plus id and version (lists default to contact fields).",
-}
+FIELDS = array(
+    enum(CUSTOMER_OUTPUT_FIELDS, unlisted=True),
+    "Only these fields (plus id, version), e.g. address, birthday, created_at",
+    minItems=1,
+    uniqueItems=True,
+)

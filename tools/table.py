@@ -12,8 +12,8 @@ def _kind(read_only: bool, destructive: bool) -> str:
 
 
 def tool_table() -> str:
-    lines = ["| tool | Square endpoint | kind | what it does |", "|---|---|---|---|"]
+    lines = ["| tool | Square endpoint | kind | toolset | what it does |", "|---|---|---|---|---|"]
     for tool in TOOLS:
         kind = _kind(tool.read_only, tool.destructive) + (", deprecated by Square" if tool.deprecated else "")
-        lines.append(f"| `{tool.name}` | `{tool.method} {tool.path}` | {kind} | {tool.description} |")
+        lines.append(f"| `{tool.name}` | `{tool.method} {tool.path}` | {kind} | {tool.toolset} | {tool.description} |")
     return "\n".join(lines) + "\n"
