@@ -24,6 +24,9 @@ def main() -> int:
     quick = parser.parse_args().quick
     runs = [
         ("tokens", ["bench_tokens.py"]),
+        # Fails when a task goes wrong on the current surface; --compare (old surface too) is a manual run.
+        ("workload", ["bench_workload.py", *(["--quick"] if quick else [])]),
+        ("output check", ["bench_output_check.py", *(["--quick"] if quick else [])]),
         ("overhead", ["bench_overhead.py", *(["--quick"] if quick else ["--profile"])]),
         ("throughput", ["bench_throughput.py", *(["--quick"] if quick else [])]),
         ("startup", ["bench_startup.py", *(["--quick"] if quick else [])]),
