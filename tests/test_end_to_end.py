@@ -89,6 +89,8 @@ async def test_create_search_update_group_card_delete_story(mode: str) -> None:
                 "add_group_to_customer", {"customer_id": grace["id"], "group_id": "NOPE0000000000000000000000"}
             )
             assert missing_group.startswith("NOT_FOUND") and "list_customer_groups" in missing_group
+            missing_segment = await fails("search_customers", {"filter": {"segment_ids": {"any": ["NOPE.SEGMENT"]}}})
+            assert missing_segment.startswith("BAD_REQUEST") and "list_customer_segments" in missing_segment
 
             card = (await call("create_customer_card", {"customer_id": grace["id"], "card_nonce": "cnon:card-nonce-ok",
                                                         "cardholder_name": "Grace Hopper"}))["card"]  # fmt: skip

@@ -26,6 +26,10 @@ from tools.spec import ToolSpec
 _IDEMPOTENCY_KEY = string("Reuse only to retry the same create; generated if omitted", minLength=1, maxLength=128)
 _UPDATE_FIELDS = {**CUSTOMER_FIELDS, "clear": CLEAR, "version": VERSION}
 _GONE = {"NOT_FOUND": "check the id; it may already be deleted (search_customers finds customers)"}
+# An unknown segment id in a filter is a 400 (an unknown group id just matches nothing).
+_FILTER_IDS = {
+    "BAD_REQUEST": "check the filter; list_customer_groups and list_customer_segments give valid group and segment ids"
+}
 
 LIST_CUSTOMERS = ToolSpec(
     name="list_customers",
@@ -191,6 +195,7 @@ SEARCH_CUSTOMERS = ToolSpec(
     output_model=outputs.CustomerPage,
     trim=trim.customer_page,
     build_body=requests.search_body,
+    hints=_FILTER_IDS,
     toolset="profiles",
     read_only=True,
     destructive=False,

@@ -167,7 +167,7 @@ CUSTOMER_FILTER = obj(
 CUSTOMER_OUTPUT_FIELDS = [name for name in Customer.model_fields if name not in ("id", "version")]
 FIELDS = array(
     enum(CUSTOMER_OUTPUT_FIELDS, unlisted=True),
-    "Only these fields (plus id, version), e.g. address, birthday, created_at",
+    "Only these fields (plus id, version), e.g. address, birthday, segment_ids",
     minItems=1,
     uniqueItems=True,
 )
