@@ -80,10 +80,10 @@ def build_server(
     ) -> CallToolResult | InputRequiredResult:
         tool = dispatcher.tool(params.name)
         if confirmer is not None and tool is not None and tool.needs_confirmation:
-            invalid = dispatcher.check(params.name, params.arguments)
+            invalid, args = dispatcher.prepared(params.name, params.arguments)
             if invalid is not None:
                 return invalid  # never ask the human about a call that cannot run
-            decision = await confirmer.ask(ctx, params, tool, params.arguments or {})
+            decision = await confirmer.ask(ctx, params, tool, args)
             if isinstance(decision, InputRequiredResult):
                 return decision
             if decision != "accept":
@@ -103,13 +103,22 @@ def build_server(
     async def read_resource(ctx: ServerRequestContext[Any], params: ReadResourceRequestParams) -> ReadResourceResult:
         return await resources.read_customer(dispatcher, str(params.uri))
 
+    # Customers are resources only where the tools that read them are served (SQUARE_TOOLSETS may leave them out).
+    serves_resources = all(dispatcher.tool(name) is not None for name in resources.TOOLS_USED)
+    resource_handlers: dict[str, Any] = (
+        {
+            "on_list_resource_templates": list_templates,
+            "on_list_resources": list_resources,
+            "on_read_resource": read_resource,
+        }
+        if serves_resources
+        else {}
+    )
     return Server(
         SERVER_NAME,
         version=__version__,
         instructions=INSTRUCTIONS,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
-        on_list_resource_templates=list_templates,
-        on_list_resources=list_resources,
-        on_read_resource=read_resource,
+        **resource_handlers,
     )

@@ -25,7 +25,7 @@ environment variables:
   SQUARE_READ_ONLY      true: write tools are neither listed nor callable
   SQUARE_TOOLSETS       offer only these toolsets, comma-separated: profiles, bulk, groups, cards (default: all)
   SQUARE_SCHEMA_REFS    true: publish nested argument objects as $defs/$ref (for llama-index's MCP tools)
-  SQUARE_CONFIRM_DESTRUCTIVE  true: deletes, bulk updates and group removals ask the user first (elicitation)
+  SQUARE_CONFIRM_DESTRUCTIVE  true: deletes, updates and group removals ask the user first (elicitation)
   SQUARE_REDACT_PII     true: mask email and phone in tool results (a***@example.com, +1******4240)
   SQUARE_SANDBOX_FAULTS inject faults into the in-process sandbox (same SPEC as `sandbox --faults`)
   SQUARE_SANDBOX_DB     local sandbox database file (default: in the user data directory; :memory: allowed)
@@ -106,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "sandbox":
         return _run_sandbox(args, settings)
+    if not settings.served_tools():
+        print(
+            f"square-customers-mcp: toolsets {','.join(settings.toolsets)} in read-only mode leave no tool to serve",
+            file=sys.stderr,
+        )
+        return 2
     transport = getattr(args, "transport", "stdio")
     if transport == "http" and not is_loopback(args.host) and not (settings.http_token or args.allow_remote):
         print(
@@ -131,6 +137,7 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
             backend.client,
             read_only=settings.read_only,
             redact_pii=settings.redact_pii,
+            # Read-only filtering is the dispatcher's, so a write tool gets its read-only error, not "unknown".
             tools=[tool for tool in TOOLS if tool.toolset in settings.toolsets],
         )
         server = build_server(

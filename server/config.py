@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from server.retry import RetryPolicy
-from tools import TOOLSETS
+from tools import TOOLS, TOOLSETS, ToolSpec
 
 Environment = Literal["local", "sandbox", "production"]
 
@@ -128,6 +128,10 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+    def served_tools(self) -> list[ToolSpec]:
+        """The tools this server offers: those of the chosen toolsets, less the write tools in read-only mode."""
+        return [t for t in TOOLS if t.toolset in self.toolsets and (t.read_only or not self.read_only)]
 
     @property
     def uses_embedded_sandbox(self) -> bool:

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from mcp.types import CallToolResult, TextContent
 
-from server.square_client import SquareClient, SquareResponse, expand_path
-from server.validation import StrictValidator, describe, given, integral, masked_values
+from server.square_client import Attempts, SquareClient, SquareResponse, expand_path
+from server.validation import StrictValidator, describe, emptied, given, integral, masked_values
 from tools import TOOLS, ToolSpec
 from tools.errors import describe_errors, next_step
 from tools.formats import FORMAT_CHECKER
@@ -78,11 +78,15 @@ class Dispatcher:
 
     def check(self, name: str, arguments: Mapping[str, Any] | None) -> CallToolResult | None:
         """The error a call with these arguments would return before any request, or None if it may go."""
+        return self.prepared(name, arguments)[0]
+
+    def prepared(self, name: str, arguments: Mapping[str, Any] | None) -> tuple[CallToolResult | None, dict[str, Any]]:
+        """(the error the call would return before any request, or None; the arguments it would run with:
+        what a human asked to confirm it should see, without the nulls and empty values that say nothing)."""
         try:
-            self._prepare(name, arguments)
+            return None, self._prepare(name, arguments)[1]
         except ToolError as error:
-            return error_result(str(error))
-        return None
+            return error_result(str(error)), {}
 
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
@@ -98,10 +102,12 @@ class Dispatcher:
             try:
                 result = tool.trim(response.body, args)
             except (KeyError, TypeError, AttributeError) as error:
-                # Square said 200 but not in the documented shape; say so rather than crash.
+                # Square said 200 but not in the documented shape; say so rather than crash. A write may
+                # have been applied, so a keyed one says how to retry without applying it twice.
+                step = f"{tool.retry_hint(args)}" if tool.retry_hint else "retry, or check SQUARE_BASE_URL"
                 raise ToolError(
                     f"UNEXPECTED_RESPONSE: Square answered {name} without the documented fields "
-                    f"({type(error).__name__}: {str(error)[:80]}). Next step: retry, or check SQUARE_BASE_URL."
+                    f"({type(error).__name__}: {str(error)[:80]}). Next step: {step}."
                 ) from None
             if tool.follow_up is not None:
                 result = tool.follow_up.merge(result, await self._follow_up(tool.follow_up.path, args))
@@ -119,8 +125,9 @@ class Dispatcher:
             raise ToolError(f"{name} changes data and this server runs with SQUARE_READ_ONLY=true; nothing was sent.")
         if arguments is not None and not isinstance(arguments, Mapping):
             raise ToolError(f"Invalid arguments for {name}: expected an object, got {type(arguments).__name__}")
-        args = {**tool.defaults, **given(dict(arguments or {}), tool.schema)}
-        problems = self.problems(tool, args)
+        raw = dict(arguments or {})
+        args = {**tool.defaults, **given(raw, tool.schema)}
+        problems = emptied(raw, args, tool.schema) + self.problems(tool, args)
         if problems:
             raise ToolError(f"Invalid arguments for {name}; nothing was sent to Square:\n- " + "\n- ".join(problems))
         if self.redact_pii and not tool.read_only:
@@ -150,7 +157,8 @@ class Dispatcher:
         """The body of a GET made after the call succeeded, or None if it failed in any way."""
         try:
             values = {name: value for name, value in args.items() if "{" + name + "}" in path}
-            response = await self._client.request("GET", expand_path(path, values), retry_safe=True)
+            # One attempt: the call itself succeeded, and retrying would only delay its answer.
+            response = await self._client.request("GET", expand_path(path, values))
         except httpx.HTTPError:
             return None
         ok = response.status < 400 and isinstance(response.body, dict)
@@ -160,11 +168,16 @@ class Dispatcher:
         path = expand_path(tool.path, {name: args[name] for name in tool.path_params})
         query = {name: args[name] for name in tool.query_params if name in args}
         body = tool.body(args)
-        # When a keyed write's outcome is unknown, the model must resend the same keys, which it never saw.
-        unknown = f" The outcome is unknown. Next step: {tool.retry_hint(args)}." if tool.retry_hint else ""
+        attempts = Attempts()
         try:
             response = await self._client.request(
-                tool.method, path, query=query, body=body, retry_safe=tool.retry_safe, on_wait=steps.report
+                tool.method,
+                path,
+                query=query,
+                body=body,
+                retry_safe=tool.retry_safe,
+                on_wait=steps.report,
+                attempts=attempts,
             )
         except httpx.InvalidURL as error:
             raise ToolError(
@@ -177,12 +190,13 @@ class Dispatcher:
             ) from None
         except httpx.TimeoutException:
             raise ToolError(
-                "TIMEOUT: Square did not answer in time." + (unknown or " Next step: retry the call.")
+                "TIMEOUT: Square did not answer in time."
+                + (_unknown(tool, args, attempts) or " Next step: retry the call.")
             ) from None
         except httpx.TransportError as error:
             raise ToolError(
                 f"NETWORK_ERROR: could not reach Square or read its answer ({type(error).__name__})."
-                + (unknown or " Next step: retry the call.")
+                + (_unknown(tool, args, attempts) or " Next step: retry the call.")
             ) from None
         except httpx.HTTPError as error:  # e.g. a body that does not decode
             raise ToolError(
@@ -198,10 +212,19 @@ class Dispatcher:
                     f"have been applied (this was attempt {response.attempts}). Next step: retrieve the customer "
                     "to see its current state before doing anything else."
                 )
-            if response.status >= 500 and unknown:
+            unknown = _unknown(tool, args, attempts)
+            if unknown:
                 raise ToolError(square_error_text(response, step=False) + unknown)
             raise ToolError(square_error_text(response, hints=tool.hints))
         return response
+
+
+def _unknown(tool: ToolSpec, args: Mapping[str, Any], attempts: Attempts) -> str:
+    """For a keyed write that may have been applied without its answer arriving: say so, and how to retry
+    with the same keys (which the model never saw, since they were generated); else ""."""
+    if tool.retry_hint is None or not attempts.may_have_applied:
+        return ""
+    return f" The outcome is unknown. Next step: {tool.retry_hint(args)}."
 
 
 def square_error_text(response: SquareResponse, *, step: bool = True, hints: Mapping[str, str] | None = None) -> str:

@@ -19,6 +19,7 @@ from mcp.types import (
 from server.dispatcher import Dispatcher
 
 TEMPLATE = "square://customers/{customer_id}"
+TOOLS_USED = ("list_customers", "retrieve_customer")
 _URI = re.compile(r"^square://customers/([A-Za-z0-9_][\w.:-]*)$")
 INVALID_PARAMS = -32602
 PAGE = 50

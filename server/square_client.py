@@ -24,6 +24,19 @@ OnWait = Callable[[str], Awaitable[None]]
 LOCAL_TOKEN = "local-sandbox"  # noqa: S105 - not a secret, the sandbox accepts any token
 
 
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass
+class Attempts:
+    """What the attempts of one request did, filled in as they happen (also when the last one raises)."""
+
+    count: int = 0
+    may_have_applied: bool = False
+    """Some attempt may have reached Square without its answer arriving: a timeout or a dropped
+    connection after connecting, or a 5xx (Square may have committed before failing)."""
+
+
 @dataclass(frozen=True)
 class SquareResponse:
     status: int
@@ -81,12 +94,15 @@ class SquareClient:
         body: dict[str, Any] | None = None,
         retry_safe: bool = False,
         on_wait: OnWait | None = None,
+        attempts: Attempts | None = None,
     ) -> SquareResponse:
         """Send one request; when retry_safe, resend it until it succeeds or the policy gives up.
 
         Only requests that cannot duplicate anything may be retry_safe: GET/PUT/DELETE, read-only
-        POSTs, and POSTs whose body carries idempotency keys. `on_wait` hears of each wait before a retry.
+        POSTs, and POSTs whose body carries idempotency keys. `on_wait` hears of each wait before a retry;
+        `attempts`, when given, records what the attempts did.
         """
+        attempts = attempts if attempts is not None else Attempts()
         # Encoded once: every attempt sends the very same bytes, idempotency key included.
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         policy = self.retry if retry_safe else RetryPolicy(max_attempts=1)
@@ -94,6 +110,7 @@ class SquareClient:
         attempt = 0
         while True:
             attempt += 1
+            attempts.count = attempt
             wait: float | None = None
             # No attempt may outlive the call's deadline by a whole timeout (but each gets a second at least).
             seconds = min(self._timeout, max(1.0, deadline - time.monotonic())) if retry_safe else self._timeout
@@ -107,10 +124,14 @@ class SquareClient:
                     timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)),
                 )
             except httpx.TransportError as error:  # includes timeouts
+                # A connection that never opened (or never left the pool) sent nothing; any other failure
+                # may have reached Square.
+                attempts.may_have_applied |= not isinstance(error, _NEVER_SENT)
                 if not self._may_retry(policy, attempt, deadline, None):
                     raise
                 reason = type(error).__name__
             else:
+                attempts.may_have_applied |= response.status_code >= 500
                 if response.status_code not in RETRY_STATUSES:
                     return self._parse(response, attempt)
                 wait = retry_after_seconds(response.headers.get("Retry-After"))

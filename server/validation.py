@@ -79,6 +79,26 @@ def given(value: Any, schema: Any = None) -> Any:
     return value
 
 
+def _has_empty_value(value: Any) -> bool:
+    if value == "" or value == []:
+        return True
+    return isinstance(value, dict) and any(_has_empty_value(item) for item in value.values())
+
+
+def emptied(raw: dict[str, Any], args: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Arguments that must not be empty (minProperties, e.g. a search filter) that the caller filled with
+    empty values ("" or []) and so hold nothing once those are dropped. Dropping them would widen the call
+    to everything (a filter on an id list that came back empty would match every customer), so they are
+    errors. Nulls alone say "no condition" and are simply not given."""
+    properties = schema.get("properties") or {}
+    return [
+        f"$.{name}: every condition in it is empty, so it would match everything; give a condition, or leave "
+        "it out (or null) to match all"
+        for name, value in raw.items()
+        if name not in args and (properties.get(name) or {}).get("minProperties") and _has_empty_value(value)
+    ]
+
+
 def integral(value: Any) -> Any:
     """5.0 passes JSON Schema's integer type; Square must receive 5, not "5.0"."""
     if isinstance(value, float) and value.is_integer():

@@ -4,6 +4,7 @@ read as "not given". Invalid calls name the field by JSON path and send nothing.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -211,3 +212,45 @@ async def test_empty_values_that_would_be_invalid_are_simply_left_out(tool: str,
     assert len(sent) == 1
     assert b"null" not in sent[0].content and b'""' not in sent[0].content
     assert "=&" not in str(sent[0].url) and not str(sent[0].url).endswith("=")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "search_filter",
+    [
+        {"email_address": {"exact": ""}},
+        {"group_ids": {"any": []}},
+        {"created_at": {"start_at": "", "end_at": None}},
+        {"creation_source": {"values": [], "rule": "INCLUDE"}},
+        {"segment_ids": None, "phone_number": {"fuzzy": ""}, "updated_at": {}},
+    ],
+)
+async def test_a_filter_whose_every_condition_is_empty_is_refused_not_widened(search_filter: dict[str, Any]) -> None:
+    # Dropped as "not given", it would match every customer (e.g. an id list that came back empty).
+    await assert_rejected("search_customers", {"filter": search_filter}, "$.filter", also="would match everything")
+
+
+@pytest.mark.anyio
+async def test_a_filter_left_out_or_null_searches_everyone() -> None:
+    for args in ({}, {"filter": None}, {"filter": {}}, {"filter": {"email_address": None, "created_at": {}}}):
+        result, sent = await call_tool("search_customers", args)
+        assert not result.is_error, result_text(result)
+        assert "query" not in json.loads(sent[0].content)
+
+
+@pytest.mark.anyio
+async def test_one_address_line_can_be_cleared_and_conflicts_are_named() -> None:
+    cleared, sent = await call_tool(
+        "update_customer", {**UPDATE, "address": {"locality": "Cork"}, "clear": ["address.address_line_2", "eu_vat"]}
+    )
+    assert not cleared.is_error, result_text(cleared)
+    body = json.loads(sent[0].content)
+    assert body["address"] == {"locality": "Cork", "address_line_2": None}
+    assert body["tax_ids"] == {"eu_vat": None}, "only eu_vat is erased, not every tax id"
+    await assert_rejected(
+        "update_customer",
+        {**UPDATE, "address": {"address_line_2": "x"}, "clear": ["address.address_line_2"]},
+        "$.clear",
+        also="address.address_line_2 is both set and cleared",
+    )
+    await assert_rejected("update_customer", {**UPDATE, "clear": ["address.nope"]}, "$.clear[0]")

@@ -93,6 +93,19 @@ async def test_an_update_that_clears_a_field_is_asked_about_and_declined_sends_n
 
 
 @ERAS
+async def test_a_strict_shaped_update_is_asked_about_as_what_it_will_do(mode: str) -> None:
+    """The nulls and empty strings a strict adapter adds mean "not given": the human must not see them as erasures."""
+    shaped = {name: None for name in TOOLS_BY_NAME["update_customer"].input_schema["properties"]}
+    shaped |= {"customer_id": "C1", "note": "hi", "email_address": "", "clear": []}
+    human = Human("decline")
+    async with connected(mode, human) as (client, sent):
+        await client.call_tool("update_customer", shaped)
+    assert len(human.asked) == 1 and sent == []
+    assert '{"customer_id": "C1", "note": "hi"}' in human.asked[0]
+    assert "null" not in human.asked[0] and "email_address" not in human.asked[0]
+
+
+@ERAS
 @pytest.mark.parametrize(
     ("human", "reason"),
     [(Human("decline"), "the user declined it"), (Human("cancel"), "dismissed"), (Human("accept", False), "declined")],

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.shared.exceptions import MCPError
 
 from server.app import build_server
 from server.config import ConfigError, Settings, parse_toolsets
@@ -199,3 +200,26 @@ def test_help_documents_the_flag_and_the_variable() -> None:
     out = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, check=True).stdout
     assert "--toolsets" in out and "SQUARE_TOOLSETS" in out
     assert "profiles, bulk, groups, cards" in out
+
+
+def test_toolsets_that_leave_no_tool_stop_the_console_script() -> None:
+    env = _env(SQUARE_TOOLSETS="cards", SQUARE_READ_ONLY="true")
+    proc = subprocess.run([str(SCRIPT)], input="", capture_output=True, text=True, timeout=30, env=env)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == "square-customers-mcp: toolsets cards in read-only mode leave no tool to serve"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("toolsets", "served"), [(("profiles",), True), (("bulk", "groups", "cards"), False)])
+async def test_customers_are_resources_only_where_the_tools_that_read_them_are_served(
+    toolsets: tuple[str, ...], served: bool
+) -> None:
+    dispatcher, _ = _dispatcher(toolsets)
+    async with Client(build_server(dispatcher), raise_exceptions=True) as client:
+        assert (client.server_capabilities.resources is not None) == served
+        if served:
+            templates = (await client.list_resource_templates()).resource_templates
+            assert [t.uri_template for t in templates] == ["square://customers/{customer_id}"]
+        else:
+            with pytest.raises(MCPError):
+                await client.list_resource_templates()

@@ -76,10 +76,18 @@ def bulk_create_entries(args: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _is_set(fields: Mapping[str, Any], name: str) -> bool:
+    """Whether the call sets `name` (a field, or "address.<line>"), or a part of it."""
+    head, _, part = name.partition(".")
+    if head not in fields:
+        return False
+    return not part or part in (fields[head] or {})
+
+
 def _update_problems(path: str, fields: Mapping[str, Any]) -> list[str]:
     if not any(name not in ("customer_id", "version") for name in fields):
         return [f"{path}: name at least one field to change, or list fields to erase in clear"]
-    both = [name for name in fields.get("clear") or () if name in fields]
+    both = [name for name in fields.get("clear") or () if _is_set(fields, name)]
     problems = [f"{path}.clear: {name} is both set and cleared; do one or the other" for name in both]
     return problems + _entry_problems(path, fields)
 

@@ -71,7 +71,9 @@ class CustomerPage(_Out):
 class BulkCreated(_Out):
     """Per-entry outcome of a bulk create."""
 
-    customers: list[ListedCustomer] = Field(description="The created customers, in entry order.")
+    customers: list[ListedCustomer] = Field(
+        description="The created customers, in entry order; the positions in errors are skipped."
+    )
     errors: dict[str, str] | None = Field(None, description="Failed entries by position (0 = first): the reason.")
     succeeded: int
     failed: int

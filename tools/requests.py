@@ -29,8 +29,13 @@ def customer_fields(args: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> J
         else:
             out[name] = value
     for name in args.get("clear") or ():
-        # Square's sparse update erases a field sent as null.
-        out["tax_ids" if name == "eu_vat" else name] = None
+        # Square's sparse update erases a field sent as null, and merges address and tax_ids part by part.
+        if name == "eu_vat":
+            out["tax_ids"] = {"eu_vat": None}
+        elif name.startswith("address."):
+            out["address"] = {**(out.get("address") or {}), name.removeprefix("address."): None}
+        else:
+            out[name] = None
     return out
 
 

@@ -106,8 +106,14 @@ CUSTOMER_FIELDS: JSON = {
     "note": string(),
     "eu_vat": string("EU/UK VAT id", maxLength=20),
 }
-CLEARABLE_FIELDS = list(CUSTOMER_FIELDS)
-CLEAR = array(enum(CLEARABLE_FIELDS, unlisted=True), "Names of fields above to erase", minItems=1, uniqueItems=True)
+# A whole field, or one line of the address (Square's update merges an address line by line).
+CLEARABLE_FIELDS = [*CUSTOMER_FIELDS, *(f"address.{part}" for part in ADDRESS["properties"])]
+CLEAR = array(
+    enum(CLEARABLE_FIELDS, unlisted=True),
+    "Fields to erase, e.g. note, address.address_line_2",
+    minItems=1,
+    uniqueItems=True,
+)
 
 VERSION = {"type": "integer", "minimum": 0, "description": "Current version; refused if stale", NULLABLE: True}
 CUSTOMER_ID = id_string()
