@@ -10,7 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 python3 -m venv "$tmp/venv"
 "$tmp/venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-"$tmp/venv/bin/pip" install -q --disable-pip-version-check -e '.[dev,compat]'
+"$tmp/venv/bin/pip" install -q --disable-pip-version-check -e '.[dev,compat]' --config-settings editable_mode=strict
 installed=$SECONDS
 
 # -m compat overrides the default `not compat` from pyproject's addopts; extra arguments go to pytest.

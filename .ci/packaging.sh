@@ -13,6 +13,25 @@ python3 -m venv "$tmp/venv"
 "$tmp/venv/bin/pip" install -q --disable-pip-version-check "$repo"
 script="$tmp/venv/bin/square-customers-mcp"
 
+echo "installs one top-level package, square_customers_mcp (no generic name such as server or tools)"
+# From $tmp: in the repository, the editable build's egg-info would answer instead of the installed wheel.
+(cd "$tmp" && "$tmp/venv/bin/python" - <<'PY'
+from importlib.metadata import files
+
+tops = {f.parts[0] for f in files("square-customers-mcp") or () if f.parts[0] != ".." and ".dist-info" not in f.parts[0]}
+assert tops == {"square_customers_mcp"}, tops
+PY
+)
+
+# PyPI has a package named `tools` (its tools/__init__.py used to replace ours); a user's own server.py or
+# tools.py in the working folder used to win over ours for `python -m server`.
+echo "next to PyPI's 'tools' package, from a folder with its own server.py and tools.py"
+"$tmp/venv/bin/pip" install -q --disable-pip-version-check "tools==1.0.38"
+mkdir "$tmp/shadow"
+for name in server tools; do echo "raise SystemExit('the user module $name.py was imported')" > "$tmp/shadow/$name.py"; done
+(cd "$tmp/shadow" && "$script" --version && "$tmp/venv/bin/python" -m square_customers_mcp --version) | tee "$tmp/shadowed"
+[ "$(grep -cx "square-customers-mcp $version" "$tmp/shadowed")" = 2 ] || { echo "shadowed by server.py/tools.py" >&2; exit 1; }
+
 "$script" --version | tee "$tmp/version"
 grep -qx "square-customers-mcp $version" "$tmp/version"
 "$script" --help > "$tmp/help"

@@ -1,5 +1,5 @@
-"""`python -m server` runs the same command line as the `square-customers-mcp` script."""
+"""`python -m square_customers_mcp` runs the same command line as the `square-customers-mcp` script."""
 
-from server.cli import main
+from square_customers_mcp.cli import main
 
 raise SystemExit(main())

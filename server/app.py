@@ -21,12 +21,12 @@ from mcp.types import (
     ToolAnnotations,
 )
 
-from server import __version__, resources
-from server.confirm import Confirmer
-from server.dispatcher import Dispatcher, error_result
-from tools import ToolSpec
-from tools.dialect import with_refs
-from tools.outputs import output_schema
+from square_customers_mcp import __version__, resources
+from square_customers_mcp.confirm import Confirmer
+from square_customers_mcp.dispatcher import Dispatcher, error_result
+from square_customers_mcp.tools import ToolSpec
+from square_customers_mcp.tools.dialect import with_refs
+from square_customers_mcp.tools.outputs import output_schema
 
 SERVER_NAME = "square-customers-mcp"
 INSTRUCTIONS = (

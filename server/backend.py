@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import httpx
 from starlette.types import ASGIApp
 
-from server.config import Settings, is_loopback
-from server.square_client import SquareClient
+from square_customers_mcp.config import Settings, is_loopback
+from square_customers_mcp.square_client import SquareClient
 
 log = logging.getLogger("square_customers_mcp")
 
@@ -27,7 +27,7 @@ class SandboxTransport(httpx.ASGITransport):
     """The in-process sandbox, where a connection the sandbox drops surfaces as it would over TCP."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        from server.sandbox.faults import DroppedConnection
+        from square_customers_mcp.sandbox.faults import DroppedConnection
 
         try:
             return await super().handle_async_request(request)
@@ -52,8 +52,8 @@ async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
         return
 
     # Imported here so that a server talking to Square never loads the sandbox.
-    from server.sandbox import create_app, default_db_path
-    from server.sandbox.faults import FaultInjector, FaultSpec
+    from square_customers_mcp.sandbox import create_app, default_db_path
+    from square_customers_mcp.sandbox.faults import FaultInjector, FaultSpec
 
     db_path = settings.sandbox_db or default_db_path()
     app = create_app(db_path)

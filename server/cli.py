@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import anyio
 
-from server import __version__
-from server.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings, is_loopback, parse_toolsets
-from server.logs import configure_logging
+from square_customers_mcp import __version__
+from square_customers_mcp.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings, is_loopback, parse_toolsets
+from square_customers_mcp.logs import configure_logging
 
 log = logging.getLogger("square_customers_mcp")
 
@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--faults",
         help="inject faults, e.g. 429=0.1,503=0.05,drop_after=0.05,latency=0.1,latency_ms=20 "
-        "(see server/sandbox/faults.py)",
+        "(names: 429, 500, 503, drop_before, drop_after, latency, latency_ms, retry_after, seed)",
     )
     return parser
 
@@ -126,11 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespace) -> None:
-    from server.app import build_server
-    from server.backend import open_backend
-    from server.dispatcher import Dispatcher
-    from server.transports import build_http_app, serve_http, serve_stdio
-    from tools import TOOLS, TOOLSETS
+    from square_customers_mcp.app import build_server
+    from square_customers_mcp.backend import open_backend
+    from square_customers_mcp.dispatcher import Dispatcher
+    from square_customers_mcp.tools import TOOLS, TOOLSETS
+    from square_customers_mcp.transports import build_http_app, serve_http, serve_stdio
 
     async with open_backend(settings) as backend:
         dispatcher = Dispatcher(
@@ -172,8 +172,8 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
 def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from server.sandbox import create_app, default_db_path
-    from server.sandbox.faults import FaultInjector, FaultSpec, FaultSpecError
+    from square_customers_mcp.sandbox import create_app, default_db_path
+    from square_customers_mcp.sandbox.faults import FaultInjector, FaultSpec, FaultSpecError
 
     db_path = args.db or settings.sandbox_db or default_db_path()
     faults = args.faults or settings.sandbox_faults

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from server.retry import RetryPolicy
-from tools import TOOLS, TOOLSETS, ToolSpec
+from square_customers_mcp.retry import RetryPolicy
+from square_customers_mcp.tools import TOOLS, TOOLSETS, ToolSpec
 
 Environment = Literal["local", "sandbox", "production"]
 
@@ -102,7 +102,7 @@ class Settings:
         )
         faults = env.get("SQUARE_SANDBOX_FAULTS", "").strip() or None
         if faults:
-            from server.sandbox.faults import FaultSpec, FaultSpecError
+            from square_customers_mcp.sandbox.faults import FaultSpec, FaultSpecError
 
             try:
                 FaultSpec.parse(faults)

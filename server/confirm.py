@@ -30,7 +30,7 @@ from mcp.types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from tools import ToolSpec
+from square_customers_mcp.tools import ToolSpec
 
 Decision = Literal["accept", "decline", "cancel", "unavailable"]
 _KEY = "confirm"

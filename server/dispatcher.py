@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 from mcp.types import CallToolResult, TextContent
 
-from server.square_client import Attempts, SquareClient, SquareResponse, expand_path
-from server.validation import StrictValidator, describe, emptied, given, integral, masked_values
-from tools import TOOLS, ToolSpec
-from tools.errors import describe_errors, next_step
-from tools.formats import FORMAT_CHECKER
-from tools.redact import redact_pii
+from square_customers_mcp.square_client import Attempts, SquareClient, SquareResponse, expand_path
+from square_customers_mcp.tools import TOOLS, ToolSpec
+from square_customers_mcp.tools.errors import describe_errors, next_step
+from square_customers_mcp.tools.formats import FORMAT_CHECKER
+from square_customers_mcp.tools.redact import redact_pii
+from square_customers_mcp.validation import StrictValidator, describe, emptied, given, integral, masked_values
 
 _MAX_PROBLEMS = 10
 

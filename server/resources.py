@@ -16,7 +16,7 @@ from mcp.types import (
     TextResourceContents,
 )
 
-from server.dispatcher import Dispatcher
+from square_customers_mcp.dispatcher import Dispatcher
 
 TEMPLATE = "square://customers/{customer_id}"
 TOOLS_USED = ("list_customers", "retrieve_customer")

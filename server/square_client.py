@@ -13,9 +13,9 @@ from urllib.parse import quote
 import anyio
 import httpx
 
-from server import __version__
-from server.config import Settings
-from server.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
+from square_customers_mcp import __version__
+from square_customers_mcp.config import Settings
+from square_customers_mcp.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger("square_customers_mcp.client")
 OnWait = Callable[[str], Awaitable[None]]

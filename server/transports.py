@@ -18,7 +18,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 
-from server.config import is_loopback
+from square_customers_mcp.config import is_loopback
 
 MAX_BODY_BYTES = 1024 * 1024  # a full bulk call of 100 customers is far below this
 

@@ -15,11 +15,11 @@ import httpx
 import pytest
 from mcp.types import CallToolResult
 
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.retry import RetryPolicy
-from server.square_client import SquareClient
-from tools import ToolSpec
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.retry import RetryPolicy
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import ToolSpec
 
 # tests/fakes.py -> parents[0] = tests, [1] = main (the project), [2] = the folder holding shared/.
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "square-customers-openapi.json"

@@ -14,15 +14,15 @@ from mcp import Client
 from mcp.types import CallToolResult
 from starlette.types import Receive, Scope, Send
 
-from server.app import build_server
-from server.backend import SandboxTransport
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.retry import RetryPolicy
-from server.sandbox import create_app
-from server.sandbox.faults import FaultInjector, FaultSpec
-from server.sandbox.seed import REGULARS_SEGMENT_ID, generate, segment_ids_of
-from server.square_client import SquareClient
+from square_customers_mcp.app import build_server
+from square_customers_mcp.backend import SandboxTransport
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.retry import RetryPolicy
+from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.sandbox.faults import FaultInjector, FaultSpec
+from square_customers_mcp.sandbox.seed import REGULARS_SEGMENT_ID, generate, segment_ids_of
+from square_customers_mcp.square_client import SquareClient
 
 pytestmark = pytest.mark.anyio
 ERAS = pytest.mark.parametrize("mode", ["auto", "legacy"])

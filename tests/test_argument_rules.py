@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fakes import ADDRESS, AMELIA_ID, CUSTOMER_ID, MARIE_ID, assert_rejected, call_tool, result_text
 
-from tools import TOOLS_BY_NAME
+from square_customers_mcp.tools import TOOLS_BY_NAME
 
 NOTHING_TO_CHANGE = "name at least one field to change, or list fields to erase in clear"
 CLEARABLE = TOOLS_BY_NAME["update_customer"].schema["properties"]["clear"]["items"]["enum"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.config import ConfigError, Settings
+from square_customers_mcp.config import ConfigError, Settings
 
 
 def test_no_token_means_the_local_sandbox() -> None:
@@ -71,7 +71,7 @@ def test_overrides_ignore_unset_flags() -> None:
     ],
 )
 async def test_the_backend_says_what_it_talks_to(env: dict[str, str], description: str) -> None:
-    from server.backend import open_backend
+    from square_customers_mcp.backend import open_backend
 
     async with open_backend(Settings.from_env(env)) as backend:
         assert backend.description == description
@@ -79,7 +79,7 @@ async def test_the_backend_says_what_it_talks_to(env: dict[str, str], descriptio
 
 @pytest.mark.anyio
 async def test_a_token_over_plain_http_to_another_host_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
-    from server.backend import open_backend
+    from square_customers_mcp.backend import open_backend
 
     settings = Settings.from_env({"SQUARE_ACCESS_TOKEN": "t", "SQUARE_BASE_URL": "http://square.example.test"})
     async with open_backend(settings):

@@ -12,11 +12,11 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from server.app import build_server
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.square_client import SquareClient
-from tools import TOOLS, TOOLS_BY_NAME
+from square_customers_mcp.app import build_server
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS, TOOLS_BY_NAME
 
 pytestmark = pytest.mark.anyio
 ERAS = pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -152,7 +152,7 @@ async def test_an_answer_for_other_arguments_approves_nothing() -> None:
     from mcp.server.context import ServerRequestContext
     from mcp.types import CallToolRequestParams
 
-    from server.confirm import Confirmer
+    from square_customers_mcp.confirm import Confirmer
 
     class Session:
         def check_client_capability(self, capability: object) -> bool:
@@ -192,7 +192,7 @@ async def test_an_answer_for_other_arguments_approves_nothing() -> None:
 
 
 def test_the_question_counts_bulk_entries_and_shows_them() -> None:
-    from server.confirm import question
+    from square_customers_mcp.confirm import question
 
     ids = [f"C{i:025d}" for i in range(100)]
     text = question(TOOLS_BY_NAME["bulk_delete_customers"], {"customer_ids": ids})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tools import TOOLS
+from square_customers_mcp.tools import TOOLS
 
 pytestmark = pytest.mark.anyio
 SCRIPT = Path(sys.executable).with_name("square-customers-mcp")

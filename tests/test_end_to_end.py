@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from server.app import build_server
-from server.backend import open_backend
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.sandbox.seed import VIP_GROUP_ID
+from square_customers_mcp.app import build_server
+from square_customers_mcp.backend import open_backend
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.sandbox.seed import VIP_GROUP_ID
 
 pytestmark = pytest.mark.anyio
 GRACE: dict[str, Any] = {

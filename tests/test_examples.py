@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tools import TOOLS
+from square_customers_mcp.tools import TOOLS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HOSTS = EXAMPLES / "hosts"

@@ -15,14 +15,14 @@ import httpx
 import pytest
 from mcp import Client
 
-from server.app import build_server
-from server.backend import SandboxTransport
-from server.config import ConfigError, Settings
-from server.dispatcher import Dispatcher
-from server.retry import RetryPolicy
-from server.sandbox import create_app
-from server.sandbox.faults import FaultInjector, FaultSpec, FaultSpecError
-from server.square_client import SquareClient
+from square_customers_mcp.app import build_server
+from square_customers_mcp.backend import SandboxTransport
+from square_customers_mcp.config import ConfigError, Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.retry import RetryPolicy
+from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.sandbox.faults import FaultInjector, FaultSpec, FaultSpecError
+from square_customers_mcp.square_client import SquareClient
 
 pytestmark = pytest.mark.anyio
 CALLS = 500
@@ -102,7 +102,7 @@ async def test_without_idempotency_keys_a_lost_answer_would_duplicate() -> None:
 
 
 async def test_in_process_sandbox_takes_faults_from_the_environment() -> None:
-    from server.backend import open_backend
+    from square_customers_mcp.backend import open_backend
 
     settings = Settings.from_env({"SQUARE_SANDBOX_DB": ":memory:", "SQUARE_SANDBOX_FAULTS": "503=1"})
     settings = settings.with_overrides(retry_policy=RetryPolicy(max_attempts=2, base_delay=0.001))

@@ -7,9 +7,9 @@ import json
 import httpx
 import pytest
 
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.square_client import SquareClient
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.square_client import SquareClient
 
 pytestmark = pytest.mark.anyio
 RAW = {

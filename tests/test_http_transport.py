@@ -14,12 +14,12 @@ import httpx
 import pytest
 import uvicorn
 
-from server.app import build_server
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.square_client import SquareClient
-from server.transports import build_http_app
-from tools import TOOLS
+from square_customers_mcp.app import build_server
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS
+from square_customers_mcp.transports import build_http_app
 
 pytestmark = pytest.mark.anyio
 TOKEN = "http-test-token-5f2c"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tools import TOOLS
+from square_customers_mcp.tools import TOOLS
 
 INSPECTOR_VERSION = "2.12.0"  # @modelcontextprotocol/inspector; keep equal to .ci/inspector.sh
 NODE_VERSION = "22.23.3"  # Node from npm when the system node is older than the Inspector's >= 22.19

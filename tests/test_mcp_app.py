@@ -11,11 +11,11 @@ import httpx
 import pytest
 from mcp import Client
 
-from server.app import build_server
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.square_client import SquareClient
-from tools import TOOLS
+from square_customers_mcp.app import build_server
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS
 
 pytestmark = pytest.mark.anyio
 ERAS = pytest.mark.parametrize("mode", ["auto", "legacy"])

@@ -9,12 +9,12 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from server.app import build_server
-from server.backend import open_backend
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.retry import RetryPolicy
-from server.square_client import SquareClient
+from square_customers_mcp.app import build_server
+from square_customers_mcp.backend import open_backend
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.retry import RetryPolicy
+from square_customers_mcp.square_client import SquareClient
 
 pytestmark = pytest.mark.anyio
 ERAS = pytest.mark.parametrize("mode", ["auto", "legacy"])

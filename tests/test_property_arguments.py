@@ -16,15 +16,15 @@ from mcp import Client
 from mcp.types import CallToolResult
 from schema_strategies import from_schema
 
-from server.app import build_server
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.retry import RetryPolicy
-from server.square_client import SquareClient
-from server.validation import StrictValidator
-from server.validation import given as not_empty
-from tools import TOOLS, ToolSpec
-from tools.formats import FORMAT_CHECKER
+from square_customers_mcp.app import build_server
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.retry import RetryPolicy
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS, ToolSpec
+from square_customers_mcp.tools.formats import FORMAT_CHECKER
+from square_customers_mcp.validation import StrictValidator
+from square_customers_mcp.validation import given as not_empty
 
 CUSTOMER = {"id": "C1", "version": 0, "given_name": "Ada"}
 ANY_ANSWER = {

@@ -22,7 +22,7 @@ from fakes import (
     result_text,
 )
 
-from tools import TOOLS_BY_NAME
+from square_customers_mcp.tools import TOOLS_BY_NAME
 
 CLEARABLE = [
     "given_name", "family_name", "company_name", "nickname", "email_address", "phone_number", "address",

@@ -9,10 +9,10 @@ import anyio
 import httpx
 import pytest
 
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.retry import RetryPolicy, retry_after_seconds
-from server.square_client import SquareClient
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.retry import RetryPolicy, retry_after_seconds
+from square_customers_mcp.square_client import SquareClient
 
 pytestmark = pytest.mark.anyio
 FAST = RetryPolicy(max_attempts=4, deadline_seconds=5, base_delay=0.001, max_delay=0.01)

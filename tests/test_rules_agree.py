@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from server.sandbox.customer_fields import check_birthday, check_email, check_phone
-from server.sandbox.errors import SquareError
-from tools.checks import fields_are_valid
-from tools.formats import is_email
+from square_customers_mcp.sandbox.customer_fields import check_birthday, check_email, check_phone
+from square_customers_mcp.sandbox.errors import SquareError
+from square_customers_mcp.tools.checks import fields_are_valid
+from square_customers_mcp.tools.formats import is_email
 
 EMAILS = ["ada@example.com", "a.b+c@mail.example.org", "ada@localhost", "ada", "@example.com", "a b@x.io",
           "ada@example.", "ada@@example.com", "ada@example.com\n"]  # fmt: skip

@@ -8,13 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.logs import SecretFilter, configure_logging
-from server.retry import RetryPolicy
-from server.square_client import SquareClient
-from tools import TOOLS
-from tools.redact import mask_email, mask_phone, redact_pii
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.logs import SecretFilter, configure_logging
+from square_customers_mcp.retry import RetryPolicy
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS
+from square_customers_mcp.tools.redact import mask_email, mask_phone, redact_pii
 
 FAKE_TOKEN = "EAAAl3akTestToken-0123456789-abcdef"
 VALID_ARGS: dict[str, dict[str, Any]] = {

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fakes import CUSTOMER_ID, FAST_RETRY, TOKEN, VALID_ARGS, Responder, call_tool, json_response, result_text
 
-from tools import TOOLS, TOOLS_BY_NAME, ToolSpec
+from square_customers_mcp.tools import TOOLS, TOOLS_BY_NAME, ToolSpec
 
 by_tool = pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
 NOT_FOUND_DETAIL = f"Customer with ID `{CUSTOMER_ID}` not found."

@@ -15,12 +15,12 @@ import pytest
 from fakes import call_tool, json_response, response_example
 from request_cases import CASES, Case
 
-from server.backend import SandboxTransport
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.sandbox import create_app
-from server.square_client import SquareClient
-from tools import TOOLS_BY_NAME, requests
+from square_customers_mcp.backend import SandboxTransport
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS_BY_NAME, requests
 
 JSON = dict[str, Any]
 Filler = Callable[[JSON], Any]

@@ -21,8 +21,8 @@ from fakes import (
 )
 from request_cases import CASES, CASES_BY_TOOL, SEARCH_ARGS, SEARCH_BODY, SEARCHED_FULL, Case
 
-from server.config import Settings
-from tools import TOOLS, TOOLS_BY_NAME, ToolSpec
+from square_customers_mcp.config import Settings
+from square_customers_mcp.tools import TOOLS, TOOLS_BY_NAME, ToolSpec
 
 SANDBOX_BASE = "https://connect.squareupsandbox.com"
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from server.app import mcp_tool
-from tools import TOOLS, TOOLS_BY_NAME, TOOLSETS, ToolSpec
-from tools.dialect import portable
-from tools.table import tool_table
+from square_customers_mcp.app import mcp_tool
+from square_customers_mcp.tools import TOOLS, TOOLS_BY_NAME, TOOLSETS, ToolSpec
+from square_customers_mcp.tools.dialect import portable
+from square_customers_mcp.tools.table import tool_table
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 README = Path(__file__).parents[1] / "README.md"

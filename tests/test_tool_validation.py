@@ -16,7 +16,7 @@ from fakes import (
     result_text,
 )
 
-from tools import TOOLS, TOOLS_BY_NAME, ToolSpec
+from square_customers_mcp.tools import TOOLS, TOOLS_BY_NAME, ToolSpec
 
 by_tool = pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
 

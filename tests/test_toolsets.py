@@ -14,11 +14,11 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
-from server.app import build_server
-from server.config import ConfigError, Settings, parse_toolsets
-from server.dispatcher import Dispatcher
-from server.square_client import SquareClient
-from tools import TOOLS, TOOLSETS
+from square_customers_mcp.app import build_server
+from square_customers_mcp.config import ConfigError, Settings, parse_toolsets
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS, TOOLSETS
 
 SCRIPT = Path(sys.executable).with_name("square-customers-mcp")
 EXPECTED = {

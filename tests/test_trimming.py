@@ -20,9 +20,9 @@ from fakes import (
 )
 from jsonschema import Draft202012Validator
 
-from tools import TOOLS_BY_NAME, ToolSpec
-from tools.outputs import Customer, output_schema
-from tools.trim import with_new_version
+from square_customers_mcp.tools import TOOLS_BY_NAME, ToolSpec
+from square_customers_mcp.tools.outputs import Customer, output_schema
+from square_customers_mcp.tools.trim import with_new_version
 
 # (tool, the spec's example response, the tool arguments the trim function sees)
 EXAMPLES: list[tuple[str, str, dict[str, Any]]] = [

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from tools.card_group_tools import (
+from square_customers_mcp.tools.card_group_tools import (
     ADD_GROUP_TO_CUSTOMER,
     CREATE_CUSTOMER_CARD,
     DELETE_CUSTOMER_CARD,
     REMOVE_GROUP_FROM_CUSTOMER,
 )
-from tools.customer_tools import (
+from square_customers_mcp.tools.customer_tools import (
     BULK_CREATE_CUSTOMERS,
     BULK_DELETE_CUSTOMERS,
     BULK_RETRIEVE_CUSTOMERS,
@@ -20,8 +20,8 @@ from tools.customer_tools import (
     SEARCH_CUSTOMERS,
     UPDATE_CUSTOMER,
 )
-from tools.discovery_tools import LIST_CUSTOMER_GROUPS, LIST_CUSTOMER_SEGMENTS
-from tools.spec import TOOLSETS, ToolSpec
+from square_customers_mcp.tools.discovery_tools import LIST_CUSTOMER_GROUPS, LIST_CUSTOMER_SEGMENTS
+from square_customers_mcp.tools.spec import TOOLSETS, ToolSpec
 
 # In the order of Square's Customers API reference (and DESIGN.md's table).
 TOOLS: tuple[ToolSpec, ...] = (

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tools import outputs, trim
-from tools.schemas import ADDRESS, CUSTOMER_ID, GROUP_ID, id_string, obj, string
-from tools.spec import FollowUp, ToolSpec
+from square_customers_mcp.tools import outputs, trim
+from square_customers_mcp.tools.schemas import ADDRESS, CUSTOMER_ID, GROUP_ID, id_string, obj, string
+from square_customers_mcp.tools.spec import FollowUp, ToolSpec
 
 # Membership changes bump the customer's version; its answer does not say the new one, a GET does.
 _NEW_VERSION = FollowUp("/v2/customers/{customer_id}", trim.with_new_version)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from tools.schemas import IDENTIFYING_FIELDS
+from square_customers_mcp.tools.schemas import IDENTIFYING_FIELDS
 
 _DIGIT = re.compile(r"\d")
 # Square's rule: an optional leading +, digits and the usual separators (space ( ) . -).

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tools import checks, outputs, requests, trim
-from tools.schemas import (
+from square_customers_mcp.tools import checks, outputs, requests, trim
+from square_customers_mcp.tools.schemas import (
     CLEAR,
     COUNT,
     CURSOR,
@@ -21,7 +21,7 @@ from tools.schemas import (
     obj,
     string,
 )
-from tools.spec import ToolSpec
+from square_customers_mcp.tools.spec import ToolSpec
 
 _IDEMPOTENCY_KEY = string("Reuse only to retry the same create; generated if omitted", minLength=1, maxLength=128)
 _UPDATE_FIELDS = {**CUSTOMER_FIELDS, "clear": CLEAR, "version": VERSION}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tools import outputs, trim
-from tools.schemas import CURSOR, obj
-from tools.spec import ToolSpec
+from square_customers_mcp.tools import outputs, trim
+from square_customers_mcp.tools.schemas import CURSOR, obj
+from square_customers_mcp.tools.spec import ToolSpec
 
 # Square's limit for both lists is 1-50 (default 50); the full page is only a few hundred tokens.
 _PAGE = obj({"cursor": CURSOR})

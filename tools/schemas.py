@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.dialect import NULLABLE, UNLISTED, unpublished
-from tools.outputs import Customer
+from square_customers_mcp.tools.dialect import NULLABLE, UNLISTED, unpublished
+from square_customers_mcp.tools.outputs import Customer
 
 JSON = dict[str, Any]
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from tools.dialect import portable
+from square_customers_mcp.tools.dialect import portable
 
 JSON = dict[str, Any]
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools import TOOLS
+from square_customers_mcp.tools import TOOLS
 
 
 def _kind(read_only: bool, destructive: bool) -> str:

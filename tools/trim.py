@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.errors import describe_errors
+from square_customers_mcp.tools.errors import describe_errors
 
 JSON = dict[str, Any]
 

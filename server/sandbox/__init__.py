@@ -3,7 +3,7 @@
 `create_app(db_path, token=..., seed=N)` builds the app; `app.state.store.close()` closes its database.
 """
 
-from server.sandbox.app import create_app, default_db_path
-from server.sandbox.store import Store
+from square_customers_mcp.sandbox.app import create_app, default_db_path
+from square_customers_mcp.sandbox.store import Store
 
 __all__ = ["Store", "create_app", "default_db_path"]

@@ -11,13 +11,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
-from server.sandbox import routes_bulk as bulk
-from server.sandbox import routes_customers as one
-from server.sandbox import routes_groups as grp
-from server.sandbox import routes_segments as seg
-from server.sandbox.endpoint import endpoint, http_error
-from server.sandbox.seed import seed_if_empty
-from server.sandbox.store import Store
+from square_customers_mcp.sandbox import routes_bulk as bulk
+from square_customers_mcp.sandbox import routes_customers as one
+from square_customers_mcp.sandbox import routes_groups as grp
+from square_customers_mcp.sandbox import routes_segments as seg
+from square_customers_mcp.sandbox.endpoint import endpoint, http_error
+from square_customers_mcp.sandbox.seed import seed_if_empty
+from square_customers_mcp.sandbox.store import Store
 
 APP_NAME = "square-customers-mcp"
 DB_FILENAME = "sandbox.db"

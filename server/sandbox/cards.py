@@ -7,11 +7,11 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-from server.sandbox.customer_fields import read_address
-from server.sandbox.customers import require
-from server.sandbox.errors import JSON, PAYMENT_METHOD, SquareError
-from server.sandbox.ids import new_id, now
-from server.sandbox.validate import opt_object, opt_str, reject_unknown
+from square_customers_mcp.sandbox.customer_fields import read_address
+from square_customers_mcp.sandbox.customers import require
+from square_customers_mcp.sandbox.errors import JSON, PAYMENT_METHOD, SquareError
+from square_customers_mcp.sandbox.ids import new_id, now
+from square_customers_mcp.sandbox.validate import opt_object, opt_str, reject_unknown
 
 OK_NONCE = "cnon:card-nonce-ok"
 # Square's documented sandbox nonces that fail, with the error each produces.

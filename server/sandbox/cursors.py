@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from server.sandbox.errors import SquareError
+from square_customers_mcp.sandbox.errors import SquareError
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import re
 from datetime import date
 from typing import Any
 
-from server.sandbox.errors import JSON, SquareError
-from server.sandbox.validate import expect_object, join, opt_int, opt_object, opt_str, reject_unknown
+from square_customers_mcp.sandbox.errors import JSON, SquareError
+from square_customers_mcp.sandbox.validate import expect_object, join, opt_int, opt_object, opt_str, reject_unknown
 
 # Square's documented maximum lengths; None means the spec gives no limit.
 TEXT_FIELDS: dict[str, int | None] = {

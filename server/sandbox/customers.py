@@ -11,12 +11,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from server.sandbox.customer_fields import apply_changes, require_identity
-from server.sandbox.errors import JSON, SquareError, customer_not_found, version_conflict
-from server.sandbox.groups import require_group
-from server.sandbox.idempotency import remember, replay, request_hash
-from server.sandbox.ids import new_id, now
-from server.sandbox.records import INSERT_SQL, UPDATE_SQL, customer_json, load, render_one, row_values, update_values
+from square_customers_mcp.sandbox.customer_fields import apply_changes, require_identity
+from square_customers_mcp.sandbox.errors import JSON, SquareError, customer_not_found, version_conflict
+from square_customers_mcp.sandbox.groups import require_group
+from square_customers_mcp.sandbox.idempotency import remember, replay, request_hash
+from square_customers_mcp.sandbox.ids import new_id, now
+from square_customers_mcp.sandbox.records import (
+    INSERT_SQL,
+    UPDATE_SQL,
+    customer_json,
+    load,
+    render_one,
+    row_values,
+    update_values,
+)
 
 CREATION_SOURCE = "THIRD_PARTY"
 

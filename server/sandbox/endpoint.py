@@ -11,11 +11,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.sandbox.errors import API_ERROR, AUTHENTICATION, JSON, SquareError
-from server.sandbox.store import Store
+from square_customers_mcp.sandbox.errors import API_ERROR, AUTHENTICATION, JSON, SquareError
+from square_customers_mcp.sandbox.store import Store
 
 Handler = Callable[[Request, Store], Awaitable[JSON]]
-log = logging.getLogger("server.sandbox")
+log = logging.getLogger("square_customers_mcp.sandbox")
 
 
 def authorize(request: Request) -> None:

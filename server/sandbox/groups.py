@@ -5,11 +5,18 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 
-from server.sandbox import cursors
-from server.sandbox.errors import JSON, SquareError, group_not_found
-from server.sandbox.idempotency import remember, replay, request_hash
-from server.sandbox.ids import new_id, now
-from server.sandbox.validate import check_limit, expect_object, opt_object, opt_str, query_int, reject_unknown
+from square_customers_mcp.sandbox import cursors
+from square_customers_mcp.sandbox.errors import JSON, SquareError, group_not_found
+from square_customers_mcp.sandbox.idempotency import remember, replay, request_hash
+from square_customers_mcp.sandbox.ids import new_id, now
+from square_customers_mcp.sandbox.validate import (
+    check_limit,
+    expect_object,
+    opt_object,
+    opt_str,
+    query_int,
+    reject_unknown,
+)
 
 MAX_LIMIT = 50
 NAME_MAX = 255

@@ -7,8 +7,8 @@ import json
 import sqlite3
 from typing import Any
 
-from server.sandbox.errors import JSON, SquareError
-from server.sandbox.ids import now
+from square_customers_mcp.sandbox.errors import JSON, SquareError
+from square_customers_mcp.sandbox.ids import now
 
 
 def request_hash(payload: Any) -> str:

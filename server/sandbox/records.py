@@ -8,8 +8,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from server.sandbox.customer_fields import TEXT_FIELDS, phone_digits, to_e164
-from server.sandbox.errors import JSON
+from square_customers_mcp.sandbox.customer_fields import TEXT_FIELDS, phone_digits, to_e164
+from square_customers_mcp.sandbox.errors import JSON
 
 # Columns written from a customer's fields; the derived ones exist only to make search indexable.
 COLUMNS = (

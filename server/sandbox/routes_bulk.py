@@ -6,12 +6,12 @@ import sqlite3
 
 from starlette.requests import Request
 
-from server.sandbox import customers
-from server.sandbox.customer_fields import read_create, read_update
-from server.sandbox.endpoint import json_body
-from server.sandbox.errors import JSON
-from server.sandbox.store import Store
-from server.sandbox.validate import list_entries, map_entries, reject_unknown
+from square_customers_mcp.sandbox import customers
+from square_customers_mcp.sandbox.customer_fields import read_create, read_update
+from square_customers_mcp.sandbox.endpoint import json_body
+from square_customers_mcp.sandbox.errors import JSON
+from square_customers_mcp.sandbox.store import Store
+from square_customers_mcp.sandbox.validate import list_entries, map_entries, reject_unknown
 
 
 async def bulk_create_customers(request: Request, store: Store) -> JSON:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from server.sandbox import cards, customers, search
-from server.sandbox.customer_fields import read_create, read_update
-from server.sandbox.endpoint import json_body
-from server.sandbox.errors import JSON
-from server.sandbox.store import Store
-from server.sandbox.validate import opt_str, query_int
+from square_customers_mcp.sandbox import cards, customers, search
+from square_customers_mcp.sandbox.customer_fields import read_create, read_update
+from square_customers_mcp.sandbox.endpoint import json_body
+from square_customers_mcp.sandbox.errors import JSON
+from square_customers_mcp.sandbox.store import Store
+from square_customers_mcp.sandbox.validate import opt_str, query_int
 
 
 def _path(request: Request, name: str) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from server.sandbox import groups
-from server.sandbox.endpoint import json_body
-from server.sandbox.errors import JSON
-from server.sandbox.store import Store
+from square_customers_mcp.sandbox import groups
+from square_customers_mcp.sandbox.endpoint import json_body
+from square_customers_mcp.sandbox.errors import JSON
+from square_customers_mcp.sandbox.store import Store
 
 
 async def list_customer_groups(request: Request, store: Store) -> JSON:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from server.sandbox import segments
-from server.sandbox.errors import JSON
-from server.sandbox.store import Store
+from square_customers_mcp.sandbox import segments
+from square_customers_mcp.sandbox.errors import JSON
+from square_customers_mcp.sandbox.store import Store
 
 
 async def list_customer_segments(request: Request, store: Store) -> JSON:

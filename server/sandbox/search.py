@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.sandbox import cursors, segments
-from server.sandbox.customer_fields import phone_digits
-from server.sandbox.errors import JSON, SquareError
-from server.sandbox.ids import parse_time
-from server.sandbox.records import fuzzy_tokens, render
-from server.sandbox.validate import (
+from square_customers_mcp.sandbox import cursors, segments
+from square_customers_mcp.sandbox.customer_fields import phone_digits
+from square_customers_mcp.sandbox.errors import JSON, SquareError
+from square_customers_mcp.sandbox.ids import parse_time
+from square_customers_mcp.sandbox.records import fuzzy_tokens, render
+from square_customers_mcp.sandbox.validate import (
     check_enum,
     check_limit,
     join,

@@ -8,9 +8,9 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server.sandbox.ids import ID_LENGTH, format_time
-from server.sandbox.records import INSERT_SQL, row_values
-from server.sandbox.segments import add_members
+from square_customers_mcp.sandbox.ids import ID_LENGTH, format_time
+from square_customers_mcp.sandbox.records import INSERT_SQL, row_values
+from square_customers_mcp.sandbox.segments import add_members
 
 # Fixed ids so docs, tests and demos can name them; 26 characters like every Square id.
 VIP_GROUP_ID = "SANDBOXGROUPVIP00000000001"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping
 
-from server.sandbox import cursors
-from server.sandbox.errors import JSON, SquareError, segment_not_found
-from server.sandbox.validate import check_limit, query_int
+from square_customers_mcp.sandbox import cursors
+from square_customers_mcp.sandbox.errors import JSON, SquareError, segment_not_found
+from square_customers_mcp.sandbox.validate import check_limit, query_int
 
 MAX_LIMIT = 50
 _FINGERPRINT = cursors.fingerprint(["segments"])

@@ -17,8 +17,8 @@ from typing import TypeVar
 
 import anyio.to_thread
 
-from server.sandbox.ids import now
-from server.sandbox.seed import SEEDED_GROUPS, SEEDED_SEGMENTS
+from square_customers_mcp.sandbox.ids import now
+from square_customers_mcp.sandbox.seed import SEEDED_GROUPS, SEEDED_SEGMENTS
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1

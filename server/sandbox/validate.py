@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from server.sandbox.errors import JSON, SquareError
+from square_customers_mcp.sandbox.errors import JSON, SquareError
 
 
 def join(prefix: str, key: str) -> str:

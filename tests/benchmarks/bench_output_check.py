@@ -23,14 +23,14 @@ from jsonschema.validators import validator_for
 from mcp import Client
 from referencing import Registry
 
-from server.app import build_server
-from server.backend import SandboxTransport
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.sandbox import create_app
-from server.sandbox.seed import SEEDED_SEGMENTS, VIP_GROUP_ID
-from server.square_client import SquareClient
-from tools import TOOLS
+from square_customers_mcp.app import build_server
+from square_customers_mcp.backend import SandboxTransport
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.sandbox.seed import SEEDED_SEGMENTS, VIP_GROUP_ID
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS
 
 SHARE_TARGET = 0.20
 Args = Callable[[int], dict[str, Any]]

@@ -30,13 +30,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from mcp import Client
 
-from server.app import build_server, mcp_tool
-from server.backend import SandboxTransport
-from server.config import Settings
-from server.dispatcher import Dispatcher, success_result
-from server.sandbox import create_app
-from server.square_client import LOCAL_TOKEN, SquareClient, expand_path
-from tools import TOOLS_BY_NAME
+from square_customers_mcp.app import build_server, mcp_tool
+from square_customers_mcp.backend import SandboxTransport
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher, success_result
+from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.square_client import LOCAL_TOKEN, SquareClient, expand_path
+from square_customers_mcp.tools import TOOLS_BY_NAME
 
 RATIO_TARGET = 1.3
 DISPATCH_TARGET_US = 100.0

@@ -27,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from server.sandbox import create_app
+from square_customers_mcp.sandbox import create_app
 
 RESULTS = Path(__file__).parent / "results" / "sandbox_scale.json"
 AUTH = {"Authorization": "Bearer bench"}

@@ -5,7 +5,7 @@ and with SQUARE_ACCESS_TOKEN=fake + SQUARE_BASE_URL=http://127.0.0.1:9 (no sandb
 writes newline-delimited JSON-RPC to its stdin (initialize with protocolVersion 2025-06-18, then
 notifications/initialized and tools/list once initialize is answered) and reads stdout until the tools/list
 answer arrives. Repeats; reports median and max (target <= 1.0 s). Then `python -X importtime`: the top
-imports by cumulative time for `import server.cli`, and for everything loaded by the time tools/list is
+imports by cumulative time for `import square_customers_mcp.cli`, and for everything loaded by the time tools/list is
 answered, plus import time per top-level package, to show which lazy imports would pay.
 
     .venv/bin/python tests/benchmarks/bench_startup.py [--quick] [--repeat 10]
@@ -31,7 +31,7 @@ from typing import Any
 from _common import ROOT, console_script, print_table, verdict, write_results
 
 TARGET_SECONDS = 1.0
-OUR_PACKAGES = {"server", "tools"}
+OUR_PACKAGES = {"square_customers_mcp"}
 TIMEOUT = 30.0
 PROTOCOL_VERSION = "2025-06-18"
 INITIALIZE = {
@@ -213,7 +213,7 @@ def our_import_statements(imports: list[Import]) -> list[list[Any]]:
 
 def importtime_of_cli() -> list[Import]:
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import server.cli"],
+        [sys.executable, "-X", "importtime", "-c", "import square_customers_mcp.cli"],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -306,10 +306,16 @@ def main(args: argparse.Namespace) -> int:
         ],
     )
 
-    imports: dict[str, Any] = {"import server.cli": print_imports("python -c 'import server.cli'", importtime_of_cli())}
+    imports: dict[str, Any] = {
+        "import square_customers_mcp.cli": print_imports(
+            "python -c 'import square_customers_mcp.cli'", importtime_of_cli()
+        )
+    }
     for name, env in configurations(folder).items():
-        # `python -m server` is what the console script runs; -X importtime writes to stderr as modules load.
-        run = handshake([sys.executable, "-X", "importtime", "-m", "server"], env, folder / "importtime.log")
+        # `python -m square_customers_mcp` is what the console script runs; -X importtime writes to stderr.
+        run = handshake(
+            [sys.executable, "-X", "importtime", "-m", "square_customers_mcp"], env, folder / "importtime.log"
+        )
         imports[f"by tools/list, {name}"] = print_imports(f"loaded by tools/list, {name}", parse_importtime(run.stderr))
 
     met = all(t["tools_list_max_s"] <= TARGET_SECONDS for t in timings.values())

@@ -203,11 +203,11 @@ def serve_mocked(port: int, log_level: str) -> int:
     """Our MCP app over HTTP exactly as `serve --transport http` builds it, but Square answers from memory."""
     import uvicorn
 
-    from server.app import build_server
-    from server.config import Settings
-    from server.dispatcher import Dispatcher
-    from server.square_client import SquareClient
-    from server.transports import build_http_app
+    from square_customers_mcp.app import build_server
+    from square_customers_mcp.config import Settings
+    from square_customers_mcp.dispatcher import Dispatcher
+    from square_customers_mcp.square_client import SquareClient
+    from square_customers_mcp.transports import build_http_app
 
     def square(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"customer": MOCK_CUSTOMER})

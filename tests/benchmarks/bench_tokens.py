@@ -19,14 +19,14 @@ import httpx
 from bpe_openai import get_encoding
 from mcp.types import ListToolsResult, Tool
 
-from server.app import build_server, mcp_tool
-from server.backend import SandboxTransport
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.sandbox import create_app
-from server.sandbox.seed import VIP_GROUP_ID
-from server.square_client import SquareClient
-from tools import TOOLS
+from square_customers_mcp.app import build_server, mcp_tool
+from square_customers_mcp.backend import SandboxTransport
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.sandbox.seed import VIP_GROUP_ID
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS
 
 RESULTS = Path(__file__).parent / "results"
 ENCODING = get_encoding("o200k_base")

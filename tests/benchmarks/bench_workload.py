@@ -21,6 +21,7 @@ import argparse
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -36,18 +37,18 @@ from _workload_agent import Conversation, Sandbox, TaskFailed, tool_list_tokens
 from _workload_tasks import TASKS, Facts, Task
 from mcp import Client
 
-import server as server_package
-from server.app import build_server
-from server.backend import SandboxTransport
-from server.config import Settings
-from server.dispatcher import Dispatcher
-from server.sandbox import create_app
-from server.square_client import SquareClient
+import square_customers_mcp as server_package
+from square_customers_mcp.app import build_server
+from square_customers_mcp.backend import SandboxTransport
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.square_client import SquareClient
 
 BEFORE_REV = "0eb560f"  # the 14-tool surface issue 9 started from
 SEED_CUSTOMERS = 200
-# The tree whose `server` and `tools` this process measures (PYTHONPATH decides it for --compare's child).
-TREE = Path(server_package.__file__).resolve().parents[1]
+# The tree whose `server/` and `tools/` this process measures (PYTHONPATH decides it for --compare's child).
+TREE = Path(server_package.__file__).resolve().parents[1]  # resolve(): an editable install links to server/
 
 
 @asynccontextmanager
@@ -113,6 +114,17 @@ async def measure(label: str, quick: bool) -> dict[str, Any]:
     }
 
 
+def _as_installed_package(tree: Path) -> None:
+    """Lay an old tree's top-level `server/` and `tools/` out under the installed name, as pyproject maps the
+    current ones, so this script imports either surface the same way."""
+    package = tree / "square_customers_mcp"
+    (tree / "server").rename(package)
+    (tree / "tools").rename(package / "tools")
+    for path in package.rglob("*.py"):
+        text = re.sub(r"^(\s*)(from|import) server\b", r"\1\2 square_customers_mcp", path.read_text(), flags=re.M)
+        path.write_text(re.sub(r"^(\s*)(from|import) tools\b", r"\1\2 square_customers_mcp.tools", text, flags=re.M))
+
+
 def measure_before(quick: bool, rev: str) -> dict[str, Any]:
     """The old surface in its own process: its `server` and `tools` on PYTHONPATH, this script unchanged."""
     archive = subprocess.run(
@@ -121,6 +133,7 @@ def measure_before(quick: bool, rev: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="workload-before-") as tree:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tree, filter="data")
+        _as_installed_package(Path(tree))
         out = Path(tree) / "result.json"
         argv = [sys.executable, __file__, "--label", "before", "--tree", tree, "--json-out", str(out)]
         subprocess.run([*argv, *(["--quick"] if quick else [])], check=True, env={**os.environ, "PYTHONPATH": tree})

@@ -16,8 +16,8 @@ import pytest
 from compat_adapters import ADAPTERS, Adapter
 from compat_schema import OPENAI_STRICT_REFUSED, keywords, problems, sayable_nothing
 
-from server.app import mcp_tool
-from tools import TOOLS
+from square_customers_mcp.app import mcp_tool
+from square_customers_mcp.tools import TOOLS
 
 pytestmark = pytest.mark.compat
 

@@ -9,7 +9,7 @@ import pytest
 from sandbox_support import make_client
 from starlette.applications import Starlette
 
-from server.sandbox import create_app
+from square_customers_mcp.sandbox import create_app
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import anyio
 import pytest
 from sandbox_support import make_client, make_customer
 
-from server.sandbox import create_app
+from square_customers_mcp.sandbox import create_app
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sandbox_support import error_of, make_customer
 
-from server.sandbox.seed import NEWSLETTER_GROUP_ID, SEEDED_GROUPS, VIP_GROUP_ID, WHOLESALE_GROUP_ID
+from square_customers_mcp.sandbox.seed import NEWSLETTER_GROUP_ID, SEEDED_GROUPS, VIP_GROUP_ID, WHOLESALE_GROUP_ID
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sandbox_support import AUTH, BASE_URL, error_of, make_customer
 
-from server.sandbox import create_app
+from square_customers_mcp.sandbox import create_app
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sandbox_support import error_of, make_customer
 
-from server.sandbox.seed import NEWSLETTER_GROUP_ID, VIP_GROUP_ID
+from square_customers_mcp.sandbox.seed import NEWSLETTER_GROUP_ID, VIP_GROUP_ID
 
 pytestmark = pytest.mark.anyio
 

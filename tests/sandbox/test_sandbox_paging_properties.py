@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_support import make_client
 
-from server.sandbox import create_app
+from square_customers_mcp.sandbox import create_app
 
 NAMES = ["ann", "Ann", "Bob", "émile", "Zoë", "zed"]
 SETTINGS = settings(max_examples=30, deadline=None)

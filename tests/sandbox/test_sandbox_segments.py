@@ -15,8 +15,8 @@ import pytest
 from sandbox_support import error_of, make_client, make_customer, response_schema
 from starlette.applications import Starlette
 
-from server.sandbox import create_app
-from server.sandbox.seed import (
+from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.sandbox.seed import (
     LAPSED_SEGMENT_ID,
     REACHABLE_SEGMENT_ID,
     REGULARS_SEGMENT_ID,
@@ -25,7 +25,7 @@ from server.sandbox.seed import (
     generate,
     segment_ids_of,
 )
-from server.sandbox.segments import add_members
+from square_customers_mcp.sandbox.segments import add_members
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sandbox_support import live_sandbox
 
-from server.sandbox.seed import REGULARS_SEGMENT_ID, SEEDED_SEGMENTS, VIP_GROUP_ID
+from square_customers_mcp.sandbox.seed import REGULARS_SEGMENT_ID, SEEDED_SEGMENTS, VIP_GROUP_ID
 
 square = pytest.importorskip("square", reason="the `squareup` SDK is not installed: pip install 'squareup>=46,<47'")
 

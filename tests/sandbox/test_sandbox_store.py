@@ -8,10 +8,10 @@ import pytest
 from sandbox_support import make_client
 from starlette.testclient import TestClient
 
-from server.sandbox import create_app, default_db_path
-from server.sandbox.customer_fields import read_create
-from server.sandbox.seed import SEEDED_GROUPS, generate
-from server.sandbox.store import Store
+from square_customers_mcp.sandbox import create_app, default_db_path
+from square_customers_mcp.sandbox.customer_fields import read_create
+from square_customers_mcp.sandbox.seed import SEEDED_GROUPS, generate
+from square_customers_mcp.sandbox.store import Store
 
 
 def test_file_store_uses_wal_and_full_sync(tmp_path: Path) -> None:
