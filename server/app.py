@@ -24,17 +24,11 @@ from mcp.types import (
 from square_customers_mcp import __version__, resources
 from square_customers_mcp.confirm import Confirmer
 from square_customers_mcp.dispatcher import Dispatcher, error_result
-from square_customers_mcp.tools import ToolSpec
+from square_customers_mcp.tools import INSTRUCTIONS, ToolSpec
 from square_customers_mcp.tools.dialect import with_refs
 from square_customers_mcp.tools.outputs import output_schema
 
 SERVER_NAME = "square-customers-mcp"
-INSTRUCTIONS = (
-    "Square Customers API: one tool per endpoint. Customer results carry `version`; pass it to "
-    "update_customer or delete_customer so a concurrent change is never overwritten. Group ids come from "
-    "list_customer_groups, segment ids from list_customer_segments. Omitted and null arguments mean "
-    "'leave as is'; erase a field by naming it in `clear`."
-)
 _REFUSED = {
     "decline": "the user declined it",
     "cancel": "the user dismissed the confirmation",
@@ -98,13 +92,13 @@ def build_server(
     async def list_resources(
         ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
-        return await resources.list_customers(dispatcher, params.cursor if params else None)
+        return await resources.list_resources(dispatcher, params.cursor if params else None)
 
     async def read_resource(ctx: ServerRequestContext[Any], params: ReadResourceRequestParams) -> ReadResourceResult:
         return await resources.read_customer(dispatcher, str(params.uri))
 
     # Customers are resources only where the tools that read them are served (SQUARE_TOOLSETS may leave them out).
-    serves_resources = all(dispatcher.tool(name) is not None for name in resources.TOOLS_USED)
+    serves_resources = all(dispatcher.resource_tool(kind) is not None for kind in resources.KINDS)
     resource_handlers: dict[str, Any] = (
         {
             "on_list_resource_templates": list_templates,

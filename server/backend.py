@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-from starlette.types import ASGIApp
 
 from square_customers_mcp.config import Settings, is_loopback
 from square_customers_mcp.square_client import SquareClient
@@ -52,16 +51,10 @@ async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
         return
 
     # Imported here so that a server talking to Square never loads the sandbox.
-    from square_customers_mcp.sandbox import create_app, default_db_path
-    from square_customers_mcp.sandbox.faults import FaultInjector, FaultSpec
+    from square_customers_mcp.sandbox import served_app
 
-    db_path = settings.sandbox_db or default_db_path()
-    app = create_app(db_path)
-    served: ASGIApp = app
-    faults = ""
-    if settings.sandbox_faults:
-        served = FaultInjector(app, FaultSpec.parse(settings.sandbox_faults))
-        faults = f", injecting faults {settings.sandbox_faults}"
+    app, served, db_path = served_app(settings.sandbox_db, faults=settings.sandbox_faults)
+    faults = f", injecting faults {settings.sandbox_faults}" if settings.sandbox_faults else ""
     client = SquareClient(settings, transport=SandboxTransport(app=served))
     try:
         yield Backend(client, f"local sandbox (in-process, no network{faults}), data in {db_path}")

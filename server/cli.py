@@ -172,17 +172,17 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
 def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from square_customers_mcp.sandbox import create_app, default_db_path
-    from square_customers_mcp.sandbox.faults import FaultInjector, FaultSpec, FaultSpecError
+    from square_customers_mcp.fault_spec import FaultSpecError
+    from square_customers_mcp.sandbox import served_app
 
-    db_path = args.db or settings.sandbox_db or default_db_path()
     faults = args.faults or settings.sandbox_faults
     try:
-        spec = FaultSpec.parse(faults) if faults else None
+        app, served, db_path = served_app(
+            args.db or settings.sandbox_db, token=args.token, seed=args.seed, faults=faults
+        )
     except FaultSpecError as error:
         print(f"square-customers-mcp: --faults: {error}", file=sys.stderr)
         return 2
-    app = create_app(db_path, token=args.token, seed=args.seed)
     log.info(
         "local Square Customers API at http://%s:%d/v2/customers (%s%s); data in %s",
         args.host,
@@ -192,7 +192,6 @@ def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
         db_path,
     )
     try:
-        served = FaultInjector(app, spec) if spec else app
         uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level.lower())
     finally:
         app.state.store.close()

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from square_customers_mcp.fault_spec import FaultSpec, FaultSpecError
 from square_customers_mcp.retry import RetryPolicy
 from square_customers_mcp.tools import TOOLS, TOOLSETS, ToolSpec
 
@@ -102,8 +103,6 @@ class Settings:
         )
         faults = env.get("SQUARE_SANDBOX_FAULTS", "").strip() or None
         if faults:
-            from square_customers_mcp.sandbox.faults import FaultSpec, FaultSpecError
-
             try:
                 FaultSpec.parse(faults)
             except FaultSpecError as error:

@@ -11,10 +11,10 @@ from mcp.types import CallToolResult, TextContent
 
 from square_customers_mcp.square_client import Attempts, SquareClient, SquareResponse, expand_path
 from square_customers_mcp.tools import TOOLS, ToolSpec
-from square_customers_mcp.tools.errors import describe_errors, next_step
+from square_customers_mcp.tools.errors import square_error_text
 from square_customers_mcp.tools.formats import FORMAT_CHECKER
-from square_customers_mcp.tools.redact import redact_pii
-from square_customers_mcp.validation import StrictValidator, describe, emptied, given, integral, masked_values
+from square_customers_mcp.tools.redact import masked_values, redact_pii
+from square_customers_mcp.validation import StrictValidator, describe, emptied, given, integral
 
 _MAX_PROBLEMS = 10
 
@@ -72,6 +72,10 @@ class Dispatcher:
 
     def tool(self, name: str) -> ToolSpec | None:
         return self._tools.get(name)
+
+    def resource_tool(self, kind: str) -> ToolSpec | None:
+        """The served tool that lists ("list") or reads ("read") customer resources, if any."""
+        return next((tool for tool in self._tools.values() if tool.customer_resource == kind), None)
 
     def listed_tools(self) -> list[ToolSpec]:
         return [tool for tool in self._tools.values() if tool.read_only or not self.read_only]
@@ -207,15 +211,15 @@ class Dispatcher:
                 # An earlier attempt may have been applied and its answer lost: a retried delete finds
                 # nothing, a retried versioned update finds a newer version. Do not send the model hunting.
                 raise ToolError(
-                    square_error_text(response, step=False)
+                    square_error_text(response.status, response.body, response.text, step=False)
                     + f" Square's answer to an earlier attempt of this call was lost, so that attempt may already "
                     f"have been applied (this was attempt {response.attempts}). Next step: retrieve the customer "
                     "to see its current state before doing anything else."
                 )
             unknown = _unknown(tool, args, attempts)
             if unknown:
-                raise ToolError(square_error_text(response, step=False) + unknown)
-            raise ToolError(square_error_text(response, hints=tool.hints))
+                raise ToolError(square_error_text(response.status, response.body, response.text, step=False) + unknown)
+            raise ToolError(square_error_text(response.status, response.body, response.text, hints=tool.hints))
         return response
 
 
@@ -225,23 +229,3 @@ def _unknown(tool: ToolSpec, args: Mapping[str, Any], attempts: Attempts) -> str
     if tool.retry_hint is None or not attempts.may_have_applied:
         return ""
     return f" The outcome is unknown. Next step: {tool.retry_hint(args)}."
-
-
-def square_error_text(response: SquareResponse, *, step: bool = True, hints: Mapping[str, str] | None = None) -> str:
-    """Square's error answer as the model reads it: CODE (field): detail. Next step: ..."""
-    body = response.body
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if isinstance(errors, list) and errors and all(isinstance(e, Mapping) for e in errors):
-        text = describe_errors(errors).rstrip(".")
-        codes = [str(e.get("code")) for e in errors]
-        if response.status >= 500:
-            text += f" (HTTP {response.status})"
-    else:
-        snippet = " ".join(response.text.split())[:200] or "empty body"
-        if response.status < 400:
-            text = f"UNEXPECTED_RESPONSE: Square answered HTTP {response.status} without a JSON object ({snippet})"
-        else:
-            text = f"HTTP_{response.status}: Square answered without a JSON error ({snippet})"
-        codes = []
-    hint = next_step(codes, response.status, hints) if step else None
-    return f"{text}. Next step: {hint}." if hint else f"{text}."

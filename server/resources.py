@@ -19,7 +19,8 @@ from mcp.types import (
 from square_customers_mcp.dispatcher import Dispatcher
 
 TEMPLATE = "square://customers/{customer_id}"
-TOOLS_USED = ("list_customers", "retrieve_customer")
+KINDS = ("list", "read")
+"""The tools a server needs to offer customers as resources (see ToolSpec.customer_resource)."""
 _URI = re.compile(r"^square://customers/([A-Za-z0-9_][\w.:-]*)$")
 INVALID_PARAMS = -32602
 PAGE = 50
@@ -41,11 +42,11 @@ def customer_uri(customer_id: str) -> str:
     return f"square://customers/{customer_id}"
 
 
-async def list_customers(dispatcher: Dispatcher, cursor: str | None) -> ListResourcesResult:
+async def list_resources(dispatcher: Dispatcher, cursor: str | None) -> ListResourcesResult:
     args: dict[str, object] = {"limit": PAGE, "fields": ["given_name", "family_name", "company_name", "email_address"]}
     if cursor:
         args["cursor"] = cursor
-    result = await dispatcher.call("list_customers", args)
+    result = await dispatcher.call(_tool(dispatcher, "list"), args)
     if result.is_error or result.structured_content is None:
         raise MCPError(INVALID_PARAMS, _text(result.content))
     page = result.structured_content
@@ -64,7 +65,7 @@ async def read_customer(dispatcher: Dispatcher, uri: str) -> ReadResourceResult:
     match = _URI.match(uri)
     if match is None:
         raise MCPError(INVALID_PARAMS, f"Resource not found: {uri} (expected {TEMPLATE})", {"uri": uri})
-    result = await dispatcher.call("retrieve_customer", {"customer_id": match.group(1)})
+    result = await dispatcher.call(_tool(dispatcher, "read"), {"customer_id": match.group(1)})
     if result.is_error or result.structured_content is None:
         raise MCPError(INVALID_PARAMS, f"Resource not found: {uri}: {_text(result.content)}", {"uri": uri})
     text = json.dumps(result.structured_content["customer"], separators=(",", ":"), ensure_ascii=False)
@@ -79,3 +80,10 @@ def _label(customer: dict[str, str]) -> str:
 def _text(content: object) -> str:
     blocks = content if isinstance(content, list) else []
     return " ".join(getattr(block, "text", "") for block in blocks)[:300]
+
+
+def _tool(dispatcher: Dispatcher, kind: str) -> str:
+    tool = dispatcher.resource_tool(kind)
+    if tool is None:  # build_server registers the resource handlers only when both tools are served
+        raise MCPError(INVALID_PARAMS, "customers are not served as resources here")
+    return tool.name

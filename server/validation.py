@@ -108,18 +108,3 @@ def integral(value: Any) -> Any:
     if isinstance(value, list):
         return [integral(item) for item in value]
     return value
-
-
-def masked_values(value: Any, path: str = "$") -> list[str]:
-    """JSON paths of email/phone arguments that look like what SQUARE_REDACT_PII shows the model."""
-    found: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in ("email_address", "phone_number") and isinstance(item, str) and "***" in item:
-                found.append(f"{path}.{key}")
-            else:
-                found += masked_values(item, f"{path}.{key}")
-    elif isinstance(value, list):  # bulk entries
-        for index, item in enumerate(value):
-            found += masked_values(item, f"{path}[{index}]")
-    return found

@@ -44,4 +44,12 @@ TOOLS: tuple[ToolSpec, ...] = (
 )
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 
-__all__ = ["TOOLS", "TOOLSETS", "TOOLS_BY_NAME", "ToolSpec"]
+# What the server tells every client at initialize, about the tools as a whole.
+INSTRUCTIONS = (
+    "Square Customers API: one tool per endpoint. Customer results carry `version`; pass it to "
+    "update_customer or delete_customer so a concurrent change is never overwritten. Group ids come from "
+    "list_customer_groups, segment ids from list_customer_segments. Omitted and null arguments mean "
+    "'leave as is'; erase a field by naming it in `clear`."
+)
+
+__all__ = ["INSTRUCTIONS", "TOOLS", "TOOLSETS", "TOOLS_BY_NAME", "ToolSpec"]

@@ -41,7 +41,6 @@ LIST_CUSTOMERS = ToolSpec(
     method="GET",
     path="/v2/customers",
     query_params=("cursor", "limit", "sort_field", "sort_order", "count"),
-    local_params=("fields",),
     defaults={"limit": PAGE_SIZE},
     schema=obj(
         {
@@ -55,6 +54,7 @@ LIST_CUSTOMERS = ToolSpec(
     ),
     output_model=outputs.CustomerPage,
     trim=trim.customer_page,
+    customer_resource="list",
     toolset="profiles",
     read_only=True,
     destructive=False,
@@ -130,7 +130,6 @@ BULK_RETRIEVE_CUSTOMERS = ToolSpec(
     description="Fetch 1-100 customers by id. Returns a list of customers and the reason for each id not found.",
     method="POST",
     path="/v2/customers/bulk-retrieve",
-    local_params=("fields",),
     schema=obj({"customer_ids": CUSTOMER_IDS, "fields": FIELDS}, required=["customer_ids"]),
     output_model=outputs.BulkCustomers,
     trim=trim.bulk_customers,
@@ -179,7 +178,6 @@ SEARCH_CUSTOMERS = ToolSpec(
     ),
     method="POST",
     path="/v2/customers/search",
-    local_params=("fields",),
     defaults={"limit": PAGE_SIZE},
     schema=obj(
         {
@@ -226,10 +224,10 @@ RETRIEVE_CUSTOMER = ToolSpec(
     description="Fetch one customer by id. Returns every stored field, its version and group and segment ids.",
     method="GET",
     path="/v2/customers/{customer_id}",
-    local_params=("fields",),
     schema=obj({"customer_id": CUSTOMER_ID, "fields": FIELDS}, required=["customer_id"]),
     output_model=outputs.CustomerResult,
     trim=trim.single_customer,
+    customer_resource="read",
     toolset="profiles",
     read_only=True,
     destructive=False,

@@ -26,6 +26,8 @@ UNLISTED = "x-unlisted-enum"
 """Marks an enum too long to publish in every prompt: the validator lists the values when one is wrong."""
 UNPUBLISHED = "x-unpublished"
 """Marks a rarely used property that is accepted but not offered in every prompt."""
+LOCAL = "x-local"
+"""Marks an argument the server uses itself and never sends to Square (e.g. `fields`, a projection)."""
 NULLABLE = "x-nullable"
 """Marks an optional value with no "nothing" value of its own type (no "", [] or default): published as
 `anyOf [T, null]`, the one nullable form every adapter accepts, so that a strict converter that makes every
@@ -48,7 +50,7 @@ def portable(schema: Any) -> Any:
         return {"anyOf": [portable(plain), {"type": "null"}], **described}
     out: JSON = {}
     for key, value in schema.items():
-        if key in _VALIDATION_ONLY or key == UNLISTED or (key == "enum" and schema.get(UNLISTED)):
+        if key in _VALIDATION_ONLY or key in (UNLISTED, LOCAL) or (key == "enum" and schema.get(UNLISTED)):
             continue
         if key == "properties":  # names here are data, not keywords
             out[key] = {name: portable(sub) for name, sub in value.items() if not sub.get(UNPUBLISHED)}

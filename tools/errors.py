@@ -46,3 +46,25 @@ def next_step(codes: Iterable[str], status: int, hints: Mapping[str, str] | None
     if status >= 500:
         return _RETRY_LATER
     return None
+
+
+def square_error_text(
+    status: int, body: Any, text: str, *, step: bool = True, hints: Mapping[str, str] | None = None
+) -> str:
+    """Square's error answer (status, parsed body, raw text) as the model reads it: CODE (field): detail.
+    Next step: ... (the tool's `hints` first)."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors and all(isinstance(e, Mapping) for e in errors):
+        said = describe_errors(errors).rstrip(".")
+        codes = [str(e.get("code")) for e in errors]
+        if status >= 500:
+            said += f" (HTTP {status})"
+    else:
+        snippet = " ".join(text.split())[:200] or "empty body"
+        if status < 400:
+            said = f"UNEXPECTED_RESPONSE: Square answered HTTP {status} without a JSON object ({snippet})"
+        else:
+            said = f"HTTP_{status}: Square answered without a JSON error ({snippet})"
+        codes = []
+    hint = next_step(codes, status, hints) if step else None
+    return f"{said}. Next step: {hint}." if hint else f"{said}."

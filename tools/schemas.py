@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from square_customers_mcp.tools.dialect import NULLABLE, UNLISTED, unpublished
+from square_customers_mcp.tools.dialect import LOCAL, NULLABLE, UNLISTED, unpublished
 from square_customers_mcp.tools.outputs import Customer
 
 JSON = dict[str, Any]
@@ -176,4 +176,5 @@ FIELDS = array(
     "Only these fields (plus id, version), e.g. address, birthday, segment_ids",
     minItems=1,
     uniqueItems=True,
+    **{LOCAL: True},  # a projection the server applies to Square's answer
 )

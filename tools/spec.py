@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from square_customers_mcp.tools.dialect import portable
+from square_customers_mcp.tools.dialect import LOCAL, portable
 
 JSON = dict[str, Any]
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
@@ -58,8 +58,6 @@ class ToolSpec:
     open_world: bool = True
     query_params: tuple[str, ...] = ()
     """Arguments sent as query parameters."""
-    local_params: tuple[str, ...] = ()
-    """Arguments the server uses itself and never sends to Square."""
     defaults: Mapping[str, Any] = field(default_factory=dict)
     """Values used for arguments the call leaves out (e.g. a page size smaller than Square's)."""
     checks: tuple[Check, ...] = ()
@@ -72,17 +70,23 @@ class ToolSpec:
     retry_hint: RetryHint | None = None
     hints: Mapping[str, str] = field(default_factory=dict)
     """Next steps for Square error codes that mean something particular for this tool."""
+    customer_resource: Literal["list", "read"] | None = None
+    """The tool that lists, or reads one of, the `square://customers/{customer_id}` resources."""
     deprecated: bool = False
     needs_confirmation: bool = False
     """With SQUARE_CONFIRM_DESTRUCTIVE, the human must approve the call (MCP elicitation) first."""
     carries_idempotency_keys: bool = False
     """The body holds idempotency keys, so resending it can never apply the write twice."""
     path_params: tuple[str, ...] = field(init=False)
+    local_params: tuple[str, ...] = field(init=False)
+    """Arguments the server uses itself and never sends to Square: those its schema marks local."""
     input_schema: JSON = field(init=False)
     """The published schema: the portable form of `schema`."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path_params", tuple(_PATH_PARAM.findall(self.path)))
+        local = tuple(name for name, sub in self.schema["properties"].items() if sub.get(LOCAL))
+        object.__setattr__(self, "local_params", local)
         object.__setattr__(self, "input_schema", portable(self.schema))
         if self.destructive and not self.read_only and not self.needs_confirmation:
             raise ValueError(f"{self.name}: a destructive tool must ask for confirmation when it is turned on")

@@ -10,44 +10,15 @@ import platformdirs
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
-from square_customers_mcp.sandbox import routes_bulk as bulk
-from square_customers_mcp.sandbox import routes_customers as one
-from square_customers_mcp.sandbox import routes_groups as grp
-from square_customers_mcp.sandbox import routes_segments as seg
 from square_customers_mcp.sandbox.endpoint import endpoint, http_error
+from square_customers_mcp.sandbox.routes import ROUTES
 from square_customers_mcp.sandbox.seed import seed_if_empty
 from square_customers_mcp.sandbox.store import Store
 
 APP_NAME = "square-customers-mcp"
 DB_FILENAME = "sandbox.db"
-
-# Order matters: the fixed paths (groups, segments, search, bulk-*) must win over /v2/customers/{customer_id}, as
-# on Square. Segments are read-only: other methods on their paths get 405 (or, on the list path, reach a customer
-# route with the id "segments" and its 404, as for groups and search).
-ROUTES = (
-    ("/v2/customers/segments", "GET", seg.list_customer_segments),
-    ("/v2/customers/segments/{segment_id}", "GET", seg.retrieve_customer_segment),
-    ("/v2/customers/groups", "GET", grp.list_customer_groups),
-    ("/v2/customers/groups", "POST", grp.create_customer_group),
-    ("/v2/customers/groups/{group_id}", "GET", grp.retrieve_customer_group),
-    ("/v2/customers/groups/{group_id}", "PUT", grp.update_customer_group),
-    ("/v2/customers/groups/{group_id}", "DELETE", grp.delete_customer_group),
-    ("/v2/customers/search", "POST", one.search_customers),
-    ("/v2/customers/bulk-create", "POST", bulk.bulk_create_customers),
-    ("/v2/customers/bulk-delete", "POST", bulk.bulk_delete_customers),
-    ("/v2/customers/bulk-retrieve", "POST", bulk.bulk_retrieve_customers),
-    ("/v2/customers/bulk-update", "POST", bulk.bulk_update_customers),
-    ("/v2/customers", "GET", one.list_customers),
-    ("/v2/customers", "POST", one.create_customer),
-    ("/v2/customers/{customer_id}", "GET", one.retrieve_customer),
-    ("/v2/customers/{customer_id}", "PUT", one.update_customer),
-    ("/v2/customers/{customer_id}", "DELETE", one.delete_customer),
-    ("/v2/customers/{customer_id}/cards", "POST", one.create_customer_card),
-    ("/v2/customers/{customer_id}/cards/{card_id}", "DELETE", one.delete_customer_card),
-    ("/v2/customers/{customer_id}/groups/{group_id}", "PUT", one.add_group_to_customer),
-    ("/v2/customers/{customer_id}/groups/{group_id}", "DELETE", one.remove_group_from_customer),
-)
 
 
 def default_db_path() -> str:
@@ -82,3 +53,17 @@ def create_app(db_path: str = ":memory:", *, token: str | None = None, seed: int
     app.state.store = store
     app.state.token = token
     return app
+
+
+def served_app(
+    db_path: str | None, *, token: str | None = None, seed: int = 0, faults: str | None = None
+) -> tuple[Starlette, ASGIApp, str]:
+    """The local API as the CLI and the in-process backend both serve it: (the app, whose store is
+    `app.state.store`; what to serve: the app, or the app behind the fault injector; the database path).
+    `db_path` None: the default file. A bad `faults` SPEC raises FaultSpecError before anything is opened."""
+    from square_customers_mcp.sandbox.faults import FaultInjector, FaultSpec
+
+    spec = FaultSpec.parse(faults) if faults else None
+    path = db_path or default_db_path()
+    app = create_app(path, token=token, seed=seed)
+    return app, (FaultInjector(app, spec) if spec else app), path
