@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 JSON = dict[str, Any]
-_ANNOTATIONS = {"type", "description", "default", "x-unlisted-enum", "x-unpublished", "x-nullable"}
+_ANNOTATIONS = {"type", "description", "default", "x-unlisted-enum", "x-unpublished", "x-nullable", "x-local"}
 _KEYWORDS = {
     "object": {"properties", "required", "additionalProperties", "minProperties", "maxProperties"},
     "array": {"items", "minItems", "maxItems", "uniqueItems"},

@@ -35,7 +35,7 @@ ANY_ANSWER = {
     "groups": [{"id": "G1", "name": "VIP"}],
     "segments": [{"id": "S.LOYAL", "name": "Regulars"}],
 }
-PROFILE = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 by_tool = pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
 
 json_values = st.recursive(
@@ -190,7 +190,7 @@ def arguments_for(tool: ToolSpec) -> st.SearchStrategy[dict[str, Any]]:
 
 @pytest.mark.slow
 @by_tool
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(data=st.data())
 def test_mutated_valid_args_never_raise_and_invalid_means_nothing_sent(tool: ToolSpec, data: st.DataObject) -> None:
     recorder = Recorder()
