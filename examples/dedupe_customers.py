@@ -1,6 +1,6 @@
 """Agent story over stdio: find customers that share an email, merge them into one, delete the rest.
 
-Launches `square-customers-mcp` the way an MCP host does, against a throwaway local sandbox
+Launches `square-customers-mcp` the way an MCP host does, against a throwaway local API
 (SQUARE_SANDBOX_DB in a temp dir, no Square token, nothing leaves the machine), then:
 
 1. finds the customer groups by name (list_customer_groups), seeds customers with

@@ -1,7 +1,7 @@
 """MCP over streamable HTTP with a bearer token: start the server, use it, show that a wrong token is refused.
 
 Starts `square-customers-mcp serve --transport http` on a free 127.0.0.1 port with
-SQUARE_MCP_HTTP_TOKEN set and a throwaway local sandbox, connects with the mcp SDK's
+SQUARE_MCP_HTTP_TOKEN set and a throwaway local API, connects with the mcp SDK's
 streamable HTTP client (an httpx2 client carries the Authorization header), lists the tools,
 creates a customer and finds it again, then sends the same request with a wrong token and
 with none (both 401) and stops the server.

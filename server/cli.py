@@ -18,7 +18,7 @@ log = logging.getLogger("square_customers_mcp")
 
 ENVIRONMENT_HELP = f"""\
 environment variables:
-  SQUARE_ACCESS_TOKEN   Square access token; unset: the embedded local sandbox is used
+  SQUARE_ACCESS_TOKEN   Square access token; unset: the embedded local API is used
   SQUARE_ENVIRONMENT    local | sandbox | production (default: local without a token, sandbox with one)
   SQUARE_BASE_URL       override the API base URL (e.g. a `sandbox` started by this command)
   SQUARE_VERSION        Square-Version header (default {DEFAULT_SQUARE_VERSION})
@@ -28,7 +28,7 @@ environment variables:
   SQUARE_CONFIRM_DESTRUCTIVE  true: deletes, updates and group removals ask the user first (elicitation)
   SQUARE_REDACT_PII     true: mask email and phone in tool results (a***@example.com, +1******4240)
   SQUARE_SANDBOX_FAULTS inject faults into the in-process sandbox (same SPEC as `sandbox --faults`)
-  SQUARE_SANDBOX_DB     local sandbox database file (default: in the user data directory; :memory: allowed)
+  SQUARE_SANDBOX_DB     local API database file (default: in the user data directory; :memory: allowed)
   SQUARE_TIMEOUT_SECONDS  per-request timeout towards Square (default 30)
   SQUARE_MAX_ATTEMPTS   attempts per retry-safe request on 429/5xx/network errors (default 5)
   SQUARE_RETRY_DEADLINE_SECONDS  total time a call may spend retrying (default 30)

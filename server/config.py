@@ -134,7 +134,7 @@ class Settings:
 
     @property
     def uses_embedded_sandbox(self) -> bool:
-        """No Square host and no base URL to reach: serve the local sandbox in-process."""
+        """No Square host and no base URL to reach: serve the local API in-process."""
         return self.environment == "local" and self.base_url is None
 
     @property

@@ -1,4 +1,4 @@
-"""The one async client that talks to Square (or the local sandbox) over HTTP."""
+"""The one async client that talks to Square (or the local API) over HTTP."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from square_customers_mcp.retry import RETRY_STATUSES, RetryPolicy, retry_after_
 log = logging.getLogger("square_customers_mcp.client")
 OnWait = Callable[[str], Awaitable[None]]
 
-# Any bearer token opens the local sandbox, as any Square token opens Square's.
+# Any bearer token opens the local API, as any Square token opens Square's.
 LOCAL_TOKEN = "local-sandbox"  # noqa: S105 - not a secret, the sandbox accepts any token
 
 

@@ -67,7 +67,7 @@ def test_overrides_ignore_unset_flags() -> None:
             "Square production at https://connect.squareup.com",
         ),
         ({"SQUARE_BASE_URL": "http://127.0.0.1:8765"}, "local API at http://127.0.0.1:8765"),
-        ({"SQUARE_SANDBOX_DB": ":memory:"}, "local sandbox (in-process, no network), data in :memory:"),
+        ({"SQUARE_SANDBOX_DB": ":memory:"}, "local API (in-process, no network), data in :memory:"),
     ],
 )
 async def test_the_backend_says_what_it_talks_to(env: dict[str, str], description: str) -> None:

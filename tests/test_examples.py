@@ -81,7 +81,7 @@ async def test_host_config_starts_the_server_and_lists_the_16_tools(relative: st
     params = StdioServerParameters(command=str(SCRIPT), args=args, env=launch_env)
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
-        if "SQUARE_SANDBOX_DB" in launch_env:  # the local sandbox answers for real
+        if "SQUARE_SANDBOX_DB" in launch_env:  # the local API answers for real
             found = await client.call_tool("list_customers", {})
             assert not found.is_error, found.content
             groups = await client.call_tool("list_customer_groups", {})

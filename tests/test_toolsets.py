@@ -177,7 +177,7 @@ def test_start_up_line_says_which_toolsets_are_served() -> None:
         env=_env(SQUARE_SANDBOX_DB=":memory:"),
     )
     assert proc.returncode == 0, proc.stderr
-    assert "serving 6 tools on stdio, toolsets groups,cards; backend: local sandbox" in proc.stderr
+    assert "serving 6 tools on stdio, toolsets groups,cards; backend: local API" in proc.stderr
     assert proc.stdout == ""
 
 

@@ -1,4 +1,4 @@
-"""An embedded, Square-compatible Customers API (Starlette) backed by SQLite: the local sandbox.
+"""An embedded, Square-compatible Customers API (Starlette) backed by SQLite: the local API.
 
 `create_app(db_path, token=..., seed=N)` builds the app; `app.state.store.close()` closes its database.
 """

@@ -55,7 +55,7 @@ def check_nonce(nonce: str) -> None:
     if nonce != OK_NONCE:
         raise SquareError(
             "INVALID_CARD",
-            f"`{nonce}` is not a card nonce the local sandbox knows; use `{OK_NONCE}` or a documented test nonce.",
+            f"`{nonce}` is not a card nonce the local API knows; use `{OK_NONCE}` or a documented test nonce.",
             field="card_nonce",
         )
 

@@ -103,7 +103,7 @@ def _parse_filter(query: Query, filters: JSON) -> None:
     if filters.get("custom_attribute") is not None:
         raise SquareError(
             "BAD_REQUEST",
-            "The local sandbox does not hold custom attributes, so it cannot filter by them.",
+            "The local API does not hold custom attributes, so it cannot filter by them.",
             field=join(_FILTER_PREFIX, "custom_attribute"),
         )
     for name in ("created_at", "updated_at"):

@@ -1,4 +1,4 @@
-"""How the local sandbox scales: times typical calls through the ASGI app on file stores of growing size.
+"""How the local API scales: times typical calls through the ASGI app on file stores of growing size.
 
     python tests/benchmarks/bench_sandbox_scale.py [--sizes 1000,10000,100000] [--repeat 40]
 
