@@ -1,19 +1,16 @@
 """Test helpers: a recording fake of Square behind httpx.MockTransport, valid arguments per tool,
-and the spec's example responses (read from ../shared, never copied into the project)."""
+and the spec's example responses (from tests/data/square_spec_facts.json, the facts-only data that
+tests/data/make_spec_facts.py makes from ../shared/square-customers-openapi.json)."""
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from mcp.types import CallToolResult
+from spec_facts import schema_example
 
 from square_customers_mcp.config import Settings
 from square_customers_mcp.dispatcher import Dispatcher
@@ -21,8 +18,6 @@ from square_customers_mcp.retry import RetryPolicy
 from square_customers_mcp.square_client import SquareClient
 from square_customers_mcp.tools import ToolSpec
 
-# tests/fakes.py -> parents[0] = tests, [1] = main (the project), [2] = the folder holding shared/.
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "square-customers-openapi.json"
 TOKEN = "test-token-123"
 # Retries (429/5xx/network, for retry-safe tools) keep their attempt count but do not sleep in tests.
 FAST_RETRY = RetryPolicy(base_delay=0.0, max_delay=0.0)
@@ -91,24 +86,10 @@ def requests_per_call(tool: ToolSpec) -> int:
     return 1 + (tool.follow_up is not None)
 
 
-@cache
-def _spec() -> dict[str, Any] | None:
-    if not SPEC_PATH.is_file():
-        return None
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-def load_spec() -> dict[str, Any]:
-    spec = _spec()
-    if spec is None:
-        pytest.skip(f"Square's OpenAPI spec is absent at {SPEC_PATH} (DESIGN.md: tests read it from ../shared/)")
-    return spec
-
-
 def response_example(schema_name: str) -> dict[str, Any]:
-    """A fresh copy of components.schemas.<schema_name>.example from Square's spec."""
-    example: dict[str, Any] = load_spec()["components"]["schemas"][schema_name]["example"]
-    return copy.deepcopy(example)
+    """A fresh copy of components.schemas.<schema_name>.example from Square's spec (via tests/spec_facts.py)."""
+    example: dict[str, Any] = schema_example(schema_name)
+    return example
 
 
 Responder = Callable[[httpx.Request], httpx.Response]

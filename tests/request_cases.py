@@ -1,6 +1,7 @@
 """The expected request and trimmed result of every tool, as data: one Case per tool, built from the
-spec's example responses (read by tests/fakes.py from ../shared). The tools take portable arguments
-(arrays of entries, `clear`, flat `eu_vat` and search arguments); the bodies are Square's shapes."""
+spec's example responses (tests/data/square_spec_facts.json, made by tests/data/make_spec_facts.py). The tools
+take portable arguments (arrays of entries, `clear`, flat `eu_vat` and search arguments); the bodies are
+Square's shapes."""
 
 from __future__ import annotations
 

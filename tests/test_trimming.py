@@ -1,4 +1,5 @@
-"""Trimming Square's example responses (from the spec in ../shared) into what the model reads."""
+"""Trimming Square's example responses into what the model reads. The examples come from
+tests/data/square_spec_facts.json (made by tests/data/make_spec_facts.py from Square's spec in ../shared)."""
 
 from __future__ import annotations
 

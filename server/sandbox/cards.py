@@ -9,18 +9,23 @@ from datetime import UTC, datetime
 
 from square_customers_mcp.sandbox.customer_fields import read_address
 from square_customers_mcp.sandbox.customers import require
-from square_customers_mcp.sandbox.errors import JSON, PAYMENT_METHOD, SquareError
+from square_customers_mcp.sandbox.errors import INVALID_REQUEST, JSON, PAYMENT_METHOD, SquareError
 from square_customers_mcp.sandbox.ids import new_id, now
 from square_customers_mcp.sandbox.validate import opt_object, opt_str, reject_unknown
 
 OK_NONCE = "cnon:card-nonce-ok"
-# Square's documented sandbox nonces that fail, with the error each produces.
-FAILING_NONCES: dict[str, tuple[str, str]] = {
-    "cnon:card-nonce-declined": ("CARD_DECLINED", "Card declined."),
-    "cnon:card-nonce-rejected-cvv": ("VERIFY_CVV_FAILURE", "Card verification code check failed."),
-    "cnon:card-nonce-rejected-postalcode": ("VERIFY_AVS_FAILURE", "Postal code check failed."),
-    "cnon:card-nonce-rejected-expiration": ("INVALID_EXPIRATION", "Invalid card expiration date."),
-    "cnon:card-nonce-already-used": ("CARD_TOKEN_USED", "Card nonce already used; request a new nonce."),
+# Square's documented sandbox nonces that fail, with the error each produces and the category the spec's
+# ErrorCode enum gives that code.
+FAILING_NONCES: dict[str, tuple[str, str, str]] = {
+    "cnon:card-nonce-declined": ("CARD_DECLINED", "Card declined.", PAYMENT_METHOD),
+    "cnon:card-nonce-rejected-cvv": ("VERIFY_CVV_FAILURE", "Card verification code check failed.", PAYMENT_METHOD),
+    "cnon:card-nonce-rejected-postalcode": ("VERIFY_AVS_FAILURE", "Postal code check failed.", PAYMENT_METHOD),
+    "cnon:card-nonce-rejected-expiration": ("INVALID_EXPIRATION", "Invalid card expiration date.", PAYMENT_METHOD),
+    "cnon:card-nonce-already-used": (
+        "CARD_TOKEN_USED",
+        "Card nonce already used; request a new nonce.",
+        INVALID_REQUEST,
+    ),
 }
 CARDHOLDER_MAX = 96
 EXPIRY_YEARS_AHEAD = 3
@@ -50,13 +55,14 @@ def read_request(body: JSON) -> tuple[str, str | None, dict[str, str] | None]:
 
 def check_nonce(nonce: str) -> None:
     if nonce in FAILING_NONCES:
-        code, detail = FAILING_NONCES[nonce]
-        raise SquareError(code, detail, field="card_nonce", category=PAYMENT_METHOD)
+        code, detail, category = FAILING_NONCES[nonce]
+        raise SquareError(code, detail, field="card_nonce", category=category)
     if nonce != OK_NONCE:
         raise SquareError(
             "INVALID_CARD",
             f"`{nonce}` is not a card nonce the local API knows; use `{OK_NONCE}` or a documented test nonce.",
             field="card_nonce",
+            category=PAYMENT_METHOD,
         )
 
 

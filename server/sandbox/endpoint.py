@@ -66,9 +66,7 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return respond(request, error.body(), error.status)
         except Exception:  # a bug in the sandbox: answer like Square's 500, keep the trace in the log
             log.exception("sandbox error on %s %s", request.method, request.url.path)
-            failure = SquareError(
-                "INTERNAL_SERVER_ERROR", "The local API failed to handle this request.", status=500
-            )
+            failure = SquareError("INTERNAL_SERVER_ERROR", "The local API failed to handle this request.", status=500)
             failure.category = API_ERROR
             return respond(request, failure.body(), 500)
 

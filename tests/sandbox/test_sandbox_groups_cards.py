@@ -8,10 +8,18 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from sandbox_support import error_of, make_customer
+from spec_facts import response_schema
 
 from square_customers_mcp.sandbox.seed import NEWSLETTER_GROUP_ID, SEEDED_GROUPS, VIP_GROUP_ID, WHOLESALE_GROUP_ID
 
 pytestmark = pytest.mark.anyio
+
+
+def test_group_responses_are_checked_against_the_spec() -> None:
+    assert response_schema("GET", "/v2/customers/groups") == "ListCustomerGroupsResponse"
+    assert response_schema("POST", "/v2/customers/groups") == "CreateCustomerGroupResponse"
+    assert response_schema("PUT", f"/v2/customers/groups/{VIP_GROUP_ID}") == "UpdateCustomerGroupResponse"
+    assert response_schema("PUT", f"/v2/customers/C1/groups/{VIP_GROUP_ID}") == "AddGroupToCustomerResponse"
 
 
 async def test_seeded_groups_are_listed_with_fixed_ids(client: httpx.AsyncClient) -> None:

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_support import error_of, make_client, make_customer, response_schema
+from sandbox_support import error_of, make_client, make_customer
+from spec_facts import response_schema
 from starlette.applications import Starlette
 
 from square_customers_mcp.sandbox import create_app
