@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Packaging as a user meets it: `pip install .` (no extras, not editable) into a fresh venv, then the
 # console script's --version, --help and a stdio tools/list; then `pipx run` and `uvx` style launches.
+# Then as a release is made: `python -m build` (an sdist, and the wheel built from it), `twine check`, the
+# default pytest run from the unpacked sdist, and `uvx --from <wheel>`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -71,5 +73,47 @@ PIPX_HOME="$tmp/pipx" PIPX_BIN_DIR="$tmp/pipx-bin" "$tmp/venv/bin/pipx" run --sp
 
 echo "uvx --from <repo> square-customers-mcp --version"
 UV_CACHE_DIR="$tmp/uv-cache" UV_TOOL_DIR="$tmp/uv-tools" "$tmp/venv/bin/uvx" --from "$repo" square-customers-mcp --version
+
+echo "python -m build: an sdist, and a wheel built from that sdist"
+"$tmp/venv/bin/pip" install -q --disable-pip-version-check "build>=1.2,<2" "twine>=6.1,<8"
+"$tmp/venv/bin/python" -m build --outdir "$tmp/dist" "$repo" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
+sdist=$tmp/dist/square_customers_mcp-$version.tar.gz
+wheel=$tmp/dist/square_customers_mcp-$version-py3-none-any.whl
+[ -f "$sdist" ] && [ -f "$wheel" ] || { ls -l "$tmp/dist" >&2; echo "build made no sdist or no wheel" >&2; exit 1; }
+
+echo "the sdist holds LICENSE, tests/, examples/ and docs/, and no build/, .venv, benchmark results or caches"
+"$tmp/venv/bin/python" - "$sdist" "$wheel" <<'PY'
+import re
+import sys
+import tarfile
+import zipfile
+
+with tarfile.open(sys.argv[1]) as sdist:
+    names = [name.split("/", 1)[1] for name in sdist.getnames() if "/" in name]
+for wanted in ("LICENSE", "README.md", "server/cli.py", "tools/__init__.py", "tests/conftest.py", "examples/", "docs/"):
+    assert any(name.startswith(wanted) for name in names), f"the sdist has no {wanted}"
+caches = r"build|dist|\.venv|__pycache__|\.hypothesis|\.pytest_cache|\.mypy_cache|\.ruff_cache"
+unwanted = [name for name in names if re.search(rf"(^|/)({caches})/|^tests/benchmarks/results/|\.(pyc|db)$", name)]
+assert not unwanted, unwanted
+with zipfile.ZipFile(sys.argv[2]) as wheel:
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in wheel.namelist()), "the wheel has no LICENSE"
+print(f"{len(names)} files and folders in the sdist")
+PY
+
+echo "twine check --strict (metadata, and the README renders as markdown)"
+"$tmp/venv/bin/twine" check --strict "$sdist" "$wheel"
+
+echo "pytest (the default run) from the unpacked sdist, installed from that tree with [dev,examples] into a fresh venv"
+mkdir "$tmp/unpacked"
+tar -xzf "$sdist" -C "$tmp/unpacked"
+unpacked=$tmp/unpacked/square_customers_mcp-$version
+python3 -m venv "$tmp/sdist-venv"
+"$tmp/sdist-venv/bin/pip" install -q --disable-pip-version-check "${unpacked}[dev,examples]"
+(cd "$unpacked" && "$tmp/sdist-venv/bin/python" -m pytest -q -p no:cacheprovider)
+
+echo "uvx --from <wheel> square-customers-mcp --version"
+UV_CACHE_DIR="$tmp/uv-cache" UV_TOOL_DIR="$tmp/uv-tools" "$tmp/venv/bin/uvx" --from "$wheel" square-customers-mcp --version |
+    tee "$tmp/uvx-wheel"
+grep -qx "square-customers-mcp $version" "$tmp/uvx-wheel"
 
 echo "packaging.sh: passed"
