@@ -12,10 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from square_customers_mcp.sandbox.errors import SquareError
+from square_customers_mcp.sandbox.errors import JSON, SquareError
+from square_customers_mcp.sandbox.validate import check_limit, query_int
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,28 @@ def decode(cursor: str, query_fingerprint: str, field: str = "cursor") -> Positi
             field=field,
         )
     return Position(key, last_id)
+
+
+def page_by_id(
+    conn: sqlite3.Connection,
+    table: str,
+    key: str,
+    params: Mapping[str, str],
+    max_limit: int,
+    to_json: Callable[[sqlite3.Row], JSON],
+) -> JSON:
+    """One page of a small named list (groups, segments) in id order, `{key: [...], "cursor": ...}` or `{}`.
+    Keyset paging on the id keeps a cursor valid while rows come and go. `table` is ours, never the caller's."""
+    mark = fingerprint([key])
+    limit = check_limit(query_int(params, "limit"), "limit", max_limit, max_limit)
+    sql, args = f"SELECT * FROM {table}", []  # noqa: S608 - a fixed table name from the calling module
+    if params.get("cursor"):
+        sql += " WHERE id > ?"
+        args.append(decode(params["cursor"], mark).id)
+    rows = conn.execute(sql + " ORDER BY id LIMIT ?", [*args, limit + 1]).fetchall()
+    result: JSON = {}
+    if rows:
+        result[key] = [to_json(row) for row in rows[:limit]]
+        if len(rows) > limit:
+            result["cursor"] = encode(Position("", rows[limit - 1]["id"]), mark)
+    return result

@@ -10,18 +10,15 @@ from square_customers_mcp.sandbox.errors import JSON, SquareError, group_not_fou
 from square_customers_mcp.sandbox.idempotency import remember, replay, request_hash
 from square_customers_mcp.sandbox.ids import new_id, now
 from square_customers_mcp.sandbox.validate import (
-    check_limit,
     expect_object,
     opt_object,
     opt_str,
-    query_int,
     reject_unknown,
 )
 
 MAX_LIMIT = 50
 NAME_MAX = 255
 _READ_ONLY = ("id", "created_at", "updated_at")  # accepted (a client may send back what it read) and ignored
-_FINGERPRINT = cursors.fingerprint(["groups"])
 
 
 def group_json(row: sqlite3.Row) -> JSON:
@@ -47,19 +44,7 @@ def read_group(body: JSON) -> tuple[str, str | None]:
 
 
 def list_groups(conn: sqlite3.Connection, params: Mapping[str, str]) -> JSON:
-    limit = check_limit(query_int(params, "limit"), "limit", MAX_LIMIT, MAX_LIMIT)
-    sql, args = "SELECT * FROM customer_groups_defined", []
-    cursor = params.get("cursor")
-    if cursor:
-        sql += " WHERE id > ?"
-        args.append(cursors.decode(cursor, _FINGERPRINT).id)
-    rows = conn.execute(sql + " ORDER BY id LIMIT ?", [*args, limit + 1]).fetchall()
-    result: JSON = {}
-    if rows:
-        result["groups"] = [group_json(row) for row in rows[:limit]]
-        if len(rows) > limit:
-            result["cursor"] = cursors.encode(cursors.Position("", rows[limit - 1]["id"]), _FINGERPRINT)
-    return result
+    return cursors.page_by_id(conn, "customer_groups_defined", "groups", params, MAX_LIMIT, group_json)
 
 
 def require_group(conn: sqlite3.Connection, group_id: str) -> sqlite3.Row:

@@ -11,10 +11,8 @@ from collections.abc import Iterable, Mapping
 
 from square_customers_mcp.sandbox import cursors
 from square_customers_mcp.sandbox.errors import JSON, SquareError, segment_not_found
-from square_customers_mcp.sandbox.validate import check_limit, query_int
 
 MAX_LIMIT = 50
-_FINGERPRINT = cursors.fingerprint(["segments"])
 
 
 def segment_json(row: sqlite3.Row) -> JSON:
@@ -22,20 +20,7 @@ def segment_json(row: sqlite3.Row) -> JSON:
 
 
 def list_segments(conn: sqlite3.Connection, params: Mapping[str, str]) -> JSON:
-    """One page in id order; keyset paging on the id, so the cursor stays valid while rows come and go."""
-    limit = check_limit(query_int(params, "limit"), "limit", MAX_LIMIT, MAX_LIMIT)
-    sql, args = "SELECT * FROM customer_segments_defined", []
-    cursor = params.get("cursor")
-    if cursor:
-        sql += " WHERE id > ?"
-        args.append(cursors.decode(cursor, _FINGERPRINT).id)
-    rows = conn.execute(sql + " ORDER BY id LIMIT ?", [*args, limit + 1]).fetchall()
-    result: JSON = {}
-    if rows:
-        result["segments"] = [segment_json(row) for row in rows[:limit]]
-        if len(rows) > limit:
-            result["cursor"] = cursors.encode(cursors.Position("", rows[limit - 1]["id"]), _FINGERPRINT)
-    return result
+    return cursors.page_by_id(conn, "customer_segments_defined", "segments", params, MAX_LIMIT, segment_json)
 
 
 def require_segment(conn: sqlite3.Connection, segment_id: str) -> sqlite3.Row:
