@@ -1,9 +1,14 @@
-"""Shared pytest setup: async tests run on asyncio, and a scan of everything the suite produced for
-the fake access tokens the tests use (they must never appear in any output, log or report)."""
+"""Shared pytest setup: async tests run on asyncio, the `fake_square` fixture, and a scan of everything
+the suite produced for the fake access tokens the tests use (they must never appear in any output, log
+or report)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from fakes import FakeSquare, MakeFakeSquare, Responder
 
 # Every fake secret the suite hands to the server; see tests/fakes.py, test_secrets.py, test_console_script.py
 # and test_http_transport.py.
@@ -19,6 +24,22 @@ _leaks: set[str] = set()
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def fake_square() -> Iterator[MakeFakeSquare]:
+    """Makes FakeSquare(respond, settings=..., retry=...) (tests/fakes.py) for sync and async tests alike;
+    every client those fakes made (`.client()`, `.dispatcher()`) is closed at teardown."""
+    made: list[FakeSquare] = []
+
+    def make(respond: Responder | None = None, **fields: Any) -> FakeSquare:
+        fake = FakeSquare(**fields) if respond is None else FakeSquare(respond, **fields)
+        made.append(fake)
+        return fake
+
+    yield make
+    for fake in made:
+        fake.close()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -4,7 +4,7 @@ tests/data/make_spec_facts.py makes from ../shared/square-customers-openapi.json
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,27 +92,80 @@ def response_example(schema_name: str) -> dict[str, Any]:
     return example
 
 
-Responder = Callable[[httpx.Request], httpx.Response]
+# A Responder may be async (httpx.MockTransport awaits it), e.g. to sleep like a slow Square.
+Responder = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
 
 
 def json_response(body: Any, status: int = 200) -> Responder:
     return lambda request: httpx.Response(status, json=body)
 
 
+def scripted(*answers: httpx.Response | Exception) -> Responder:
+    """Plays the answers in order (an exception is raised, as a failed transport would), then repeats the last."""
+    played = 0
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        nonlocal played
+        answer = answers[min(played, len(answers) - 1)]
+        played += 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return respond
+
+
 @dataclass
 class FakeSquare:
-    """Answers every request with `respond(request)` (which may raise) and records what was sent."""
+    """Answers every request with `respond(request)` (which may raise) and records what was sent.
+
+    Clients (and dispatchers) made from it use `settings` and, unless given, `retry` (None: the
+    settings' policy); `clients` keeps each so that `aclose()`, or `close()` (the `fake_square`
+    fixture's teardown), closes them all."""
 
     respond: Responder = field(default_factory=lambda: json_response(ANY_SUCCESS_BODY))
     requests: list[httpx.Request] = field(default_factory=list)
+    settings: Settings = SANDBOX
+    retry: RetryPolicy | None = None
+    clients: list[SquareClient] = field(default_factory=list, repr=False)
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def handle(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
         request.read()
         self.requests.append(request)
         return self.respond(request)
 
-    def client(self, settings: Settings = SANDBOX) -> SquareClient:
-        return SquareClient(settings, transport=httpx.MockTransport(self.handle))
+    def client(self, settings: Settings | None = None, *, retry: RetryPolicy | None = None) -> SquareClient:
+        client = SquareClient(
+            settings or self.settings, transport=httpx.MockTransport(self.handle), retry=retry or self.retry
+        )
+        self.clients.append(client)
+        return client
+
+    def dispatcher(
+        self, *, settings: Settings | None = None, retry: RetryPolicy | None = None, **options: Any
+    ) -> Dispatcher:
+        """Dispatcher(self.client(settings, retry=retry), **options): read_only, redact_pii, tools."""
+        return Dispatcher(self.client(settings, retry=retry), **options)
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+    def close(self) -> None:
+        """aclose without an event loop, so a sync test may run its own (anyio.run): closing a client on an
+        httpx.MockTransport awaits nothing, so each aclose() coroutine finishes on its first step."""
+        for client in self.clients:
+            closing = client.aclose()
+            try:
+                closing.send(None)
+            except StopIteration:
+                continue
+            closing.close()
+            raise RuntimeError("closing a FakeSquare client waited for something; use `await fake.aclose()`")
+
+
+# The `fake_square` fixture (tests/conftest.py): fake_square(respond, settings=..., retry=...) -> FakeSquare.
+MakeFakeSquare = Callable[..., FakeSquare]
 
 
 async def call_tool(
@@ -123,11 +176,10 @@ async def call_tool(
 ) -> tuple[CallToolResult, list[httpx.Request]]:
     """One Dispatcher.call against a fresh fake Square; returns the result and the requests sent."""
     fake = FakeSquare() if respond is None else FakeSquare(respond)
-    client = fake.client(settings)
     try:
-        result = await Dispatcher(client).call(name, arguments)
+        result = await fake.dispatcher(settings=settings).call(name, arguments)
     finally:
-        await client.aclose()
+        await fake.aclose()
     return result, fake.requests
 
 

@@ -3,19 +3,18 @@ eras, and send nothing unless the human accepts; the model cannot approve on the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+from fakes import MakeFakeSquare
 from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from square_customers_mcp.app import build_server
 from square_customers_mcp.config import Settings
-from square_customers_mcp.dispatcher import Dispatcher
-from square_customers_mcp.square_client import SquareClient
 from square_customers_mcp.tools import TOOLS, TOOLS_BY_NAME
 
 pytestmark = pytest.mark.anyio
@@ -46,21 +45,26 @@ class Human:
         return ElicitResult(action=self.action, content=content)
 
 
-@asynccontextmanager
-async def connected(mode: str, human: Human | None) -> AsyncIterator[tuple[Client, list[httpx.Request]]]:
-    sent: list[httpx.Request] = []
+Connect = Callable[[str, Human | None], AbstractAsyncContextManager[tuple[Client, list[httpx.Request]]]]
 
-    def square(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        if request.url.path.endswith("bulk-update"):
-            return httpx.Response(200, json=UPDATED)
-        # update_customer's answer, and the GET after a group removal that reads the new version.
-        return httpx.Response(200, json=CUSTOMER if request.method in ("GET", "PUT") else ANSWER)
 
-    client = SquareClient(Settings(access_token="tok", environment="sandbox"), transport=httpx.MockTransport(square))
-    server = build_server(Dispatcher(client), confirm_destructive=True)
-    async with Client(server, mode=mode, raise_exceptions=True, elicitation_callback=human) as mcp_client:
-        yield mcp_client, sent
+def square(request: httpx.Request) -> httpx.Response:
+    if request.url.path.endswith("bulk-update"):
+        return httpx.Response(200, json=UPDATED)
+    # update_customer's answer, and the GET after a group removal that reads the new version.
+    return httpx.Response(200, json=CUSTOMER if request.method in ("GET", "PUT") else ANSWER)
+
+
+@pytest.fixture
+def connected(fake_square: MakeFakeSquare) -> Connect:
+    @asynccontextmanager
+    async def connect(mode: str, human: Human | None) -> AsyncIterator[tuple[Client, list[httpx.Request]]]:
+        fake = fake_square(square, settings=Settings(access_token="tok", environment="sandbox"))
+        server = build_server(fake.dispatcher(), confirm_destructive=True)
+        async with Client(server, mode=mode, raise_exceptions=True, elicitation_callback=human) as mcp_client:
+            yield mcp_client, fake.requests
+
+    return connect
 
 
 def test_every_destructive_tool_and_only_those_ask_for_confirmation() -> None:
@@ -71,7 +75,7 @@ def test_every_destructive_tool_and_only_those_ask_for_confirmation() -> None:
 
 @ERAS
 @pytest.mark.parametrize("name", CONFIRMED_TOOLS)
-async def test_accepted_calls_go_through(mode: str, name: str) -> None:
+async def test_accepted_calls_go_through(mode: str, name: str, connected: Connect) -> None:
     human = Human("accept")
     async with connected(mode, human) as (client, sent):
         result = await client.call_tool(name, CONFIRMED_TOOLS[name])
@@ -83,7 +87,9 @@ async def test_accepted_calls_go_through(mode: str, name: str) -> None:
 
 
 @ERAS
-async def test_an_update_that_clears_a_field_is_asked_about_and_declined_sends_nothing(mode: str) -> None:
+async def test_an_update_that_clears_a_field_is_asked_about_and_declined_sends_nothing(
+    mode: str, connected: Connect
+) -> None:
     human = Human("decline")
     async with connected(mode, human) as (client, sent):
         result = await client.call_tool("update_customer", CONFIRMED_TOOLS["update_customer"])
@@ -93,7 +99,7 @@ async def test_an_update_that_clears_a_field_is_asked_about_and_declined_sends_n
 
 
 @ERAS
-async def test_a_strict_shaped_update_is_asked_about_as_what_it_will_do(mode: str) -> None:
+async def test_a_strict_shaped_update_is_asked_about_as_what_it_will_do(mode: str, connected: Connect) -> None:
     """The nulls and empty strings a strict adapter adds mean "not given": the human must not see them as erasures."""
     shaped = {name: None for name in TOOLS_BY_NAME["update_customer"].input_schema["properties"]}
     shaped |= {"customer_id": "C1", "note": "hi", "email_address": "", "clear": []}
@@ -111,7 +117,9 @@ async def test_a_strict_shaped_update_is_asked_about_as_what_it_will_do(mode: st
     [(Human("decline"), "the user declined it"), (Human("cancel"), "dismissed"), (Human("accept", False), "declined")],
     ids=["decline", "cancel", "accept-unticked"],
 )
-async def test_declined_or_cancelled_calls_send_nothing(mode: str, human: Human, reason: str) -> None:
+async def test_declined_or_cancelled_calls_send_nothing(
+    mode: str, human: Human, reason: str, connected: Connect
+) -> None:
     async with connected(mode, human) as (client, sent):
         result = await client.call_tool("delete_customer", {"customer_id": "C1"})
     assert result.is_error
@@ -120,7 +128,7 @@ async def test_declined_or_cancelled_calls_send_nothing(mode: str, human: Human,
 
 
 @ERAS
-async def test_a_client_that_cannot_ask_gets_a_clear_error(mode: str) -> None:
+async def test_a_client_that_cannot_ask_gets_a_clear_error(mode: str, connected: Connect) -> None:
     async with connected(mode, None) as (client, sent):
         result = await client.call_tool("bulk_delete_customers", {"customer_ids": ["C1"]})
     assert result.is_error
@@ -129,7 +137,7 @@ async def test_a_client_that_cannot_ask_gets_a_clear_error(mode: str) -> None:
 
 
 @ERAS
-async def test_non_destructive_and_invalid_calls_ask_nobody(mode: str) -> None:
+async def test_non_destructive_and_invalid_calls_ask_nobody(mode: str, connected: Connect) -> None:
     human = Human("accept")
     async with connected(mode, human) as (client, sent):
         await client.call_tool("retrieve_customer", {"customer_id": "C1"})
@@ -140,7 +148,7 @@ async def test_non_destructive_and_invalid_calls_ask_nobody(mode: str) -> None:
 
 
 @ERAS
-async def test_the_model_cannot_approve_through_arguments(mode: str) -> None:
+async def test_the_model_cannot_approve_through_arguments(mode: str, connected: Connect) -> None:
     async with connected(mode, Human("decline")) as (client, sent):
         result = await client.call_tool("delete_customer", {"customer_id": "C1", "confirm": True})
     assert result.is_error and "confirm" in result.content[0].text

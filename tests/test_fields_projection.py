@@ -6,10 +6,9 @@ import json
 
 import httpx
 import pytest
+from fakes import FakeSquare, MakeFakeSquare
 
 from square_customers_mcp.config import Settings
-from square_customers_mcp.dispatcher import Dispatcher
-from square_customers_mcp.square_client import SquareClient
 
 pytestmark = pytest.mark.anyio
 RAW = {
@@ -31,12 +30,13 @@ ANSWERS = {
 }
 
 
-def dispatcher(sent: list[httpx.Request]) -> Dispatcher:
-    def answer(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json=ANSWERS[request.url.path])
+def answer(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json=ANSWERS[request.url.path])
 
-    return Dispatcher(SquareClient(Settings(access_token="t", environment="sandbox"), httpx.MockTransport(answer)))
+
+@pytest.fixture
+def square(fake_square: MakeFakeSquare) -> FakeSquare:
+    return fake_square(answer, settings=Settings(access_token="t", environment="sandbox"))
 
 
 @pytest.mark.parametrize(
@@ -48,9 +48,11 @@ def dispatcher(sent: list[httpx.Request]) -> Dispatcher:
         ("bulk_retrieve_customers", {"customer_ids": ["C1"]}, lambda r: r["customers"][0]),
     ],
 )
-async def test_fields_keep_only_what_was_asked(name: str, args: dict[str, object], pick: object) -> None:
-    sent: list[httpx.Request] = []
-    result = await dispatcher(sent).call(name, {**args, "fields": ["given_name", "email_address"]})
+async def test_fields_keep_only_what_was_asked(
+    name: str, args: dict[str, object], pick: object, square: FakeSquare
+) -> None:
+    sent = square.requests
+    result = await square.dispatcher().call(name, {**args, "fields": ["given_name", "email_address"]})
     assert not result.is_error, result.content
     customer = pick(result.structured_content)
     assert customer == {"id": "C1", "version": 4, "given_name": "Ada", "email_address": "ada@example.com"}
@@ -59,8 +61,8 @@ async def test_fields_keep_only_what_was_asked(name: str, args: dict[str, object
     assert not sent[0].content or "fields" not in json.loads(sent[0].content)
 
 
-async def test_without_fields_everything_trimmed_comes_back() -> None:
-    result = await dispatcher([]).call("retrieve_customer", {"customer_id": "C1"})
+async def test_without_fields_everything_trimmed_comes_back(square: FakeSquare) -> None:
+    result = await square.dispatcher().call("retrieve_customer", {"customer_id": "C1"})
     assert result.structured_content is not None
     assert set(result.structured_content["customer"]) == {
         "id", "version", "given_name", "family_name", "email_address", "phone_number", "note", "group_ids",
@@ -68,17 +70,17 @@ async def test_without_fields_everything_trimmed_comes_back() -> None:
     }  # fmt: skip
 
 
-async def test_lists_default_to_a_summary_and_fields_can_ask_for_more() -> None:
-    page = await dispatcher([]).call("list_customers", {})
+async def test_lists_default_to_a_summary_and_fields_can_ask_for_more(square: FakeSquare) -> None:
+    page = await square.dispatcher().call("list_customers", {})
     assert page.structured_content is not None
     assert "created_at" not in page.structured_content["customers"][0]
-    asked = await dispatcher([]).call("list_customers", {"fields": ["created_at"]})
+    asked = await square.dispatcher().call("list_customers", {"fields": ["created_at"]})
     assert asked.structured_content is not None
     assert asked.structured_content["customers"][0] == {"id": "C1", "version": 4, "created_at": "2026-01-01T00:00:00Z"}
 
 
-async def test_unknown_field_names_are_refused() -> None:
-    sent: list[httpx.Request] = []
-    result = await dispatcher(sent).call("retrieve_customer", {"customer_id": "C1", "fields": ["ssn"]})
+async def test_unknown_field_names_are_refused(square: FakeSquare) -> None:
+    sent = square.requests
+    result = await square.dispatcher().call("retrieve_customer", {"customer_id": "C1", "fields": ["ssn"]})
     assert result.is_error and "$.fields[0]" in result.content[0].text
     assert sent == []

@@ -5,24 +5,24 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
 import uvicorn
+from fakes import MakeFakeSquare, json_response
 
 from square_customers_mcp.app import build_server
 from square_customers_mcp.config import Settings
-from square_customers_mcp.dispatcher import Dispatcher
-from square_customers_mcp.square_client import SquareClient
 from square_customers_mcp.tools import TOOLS
 from square_customers_mcp.transports import build_http_app
 
 pytestmark = pytest.mark.anyio
 TOKEN = "http-test-token-5f2c"
+SQUARE = Settings(access_token="tok", environment="sandbox")
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 LIST_TOOLS = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
 INITIALIZE = {
@@ -39,23 +39,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@asynccontextmanager
-async def running(token: str | None) -> AsyncIterator[str]:
-    square = SquareClient(
-        Settings(access_token="tok", environment="sandbox"),
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"customer": {"id": "C1", "version": 0}})),
-    )
-    port = free_port()
-    app = build_http_app(build_server(Dispatcher(square)), "127.0.0.1", port, token=token)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve)
-        while not server.started:  # noqa: ASYNC110 - uvicorn offers no start event
-            await anyio.sleep(0.01)
-        try:
-            yield f"http://127.0.0.1:{port}/mcp"
-        finally:
-            server.should_exit = True
+Running = Callable[[str | None], AbstractAsyncContextManager[str]]
+
+
+@pytest.fixture
+def running(fake_square: MakeFakeSquare) -> Running:
+    @asynccontextmanager
+    async def run(token: str | None) -> AsyncIterator[str]:
+        square = fake_square(json_response({"customer": {"id": "C1", "version": 0}}), settings=SQUARE)
+        port = free_port()
+        app = build_http_app(build_server(square.dispatcher()), "127.0.0.1", port, token=token)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve)
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no start event
+                await anyio.sleep(0.01)
+            try:
+                yield f"http://127.0.0.1:{port}/mcp"
+            finally:
+                server.should_exit = True
+
+    return run
 
 
 async def post(url: str, payload: object, **headers: str) -> httpx.Response:
@@ -63,28 +67,28 @@ async def post(url: str, payload: object, **headers: str) -> httpx.Response:
         return await http.post(url, json=payload, headers={**HEADERS, **headers})
 
 
-async def test_without_a_configured_token_loopback_answers() -> None:
+async def test_without_a_configured_token_loopback_answers(running: Running) -> None:
     async with running(None) as url:
         response = await post(url, INITIALIZE)
     assert response.status_code == 200
     assert response.json()["result"]["serverInfo"]["name"] == "square-customers-mcp"
 
 
-async def test_missing_token_is_401_with_www_authenticate() -> None:
+async def test_missing_token_is_401_with_www_authenticate(running: Running) -> None:
     async with running(TOKEN) as url:
         response = await post(url, INITIALIZE)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-async def test_wrong_token_is_401() -> None:
+async def test_wrong_token_is_401(running: Running) -> None:
     async with running(TOKEN) as url:
         response = await post(url, INITIALIZE, Authorization="Bearer not-the-token")
     assert response.status_code == 401
     assert TOKEN not in response.text
 
 
-async def test_right_token_lists_tools() -> None:
+async def test_right_token_lists_tools(running: Running) -> None:
     async with running(TOKEN) as url:
         await post(url, INITIALIZE, Authorization=f"Bearer {TOKEN}")
         response = await post(url, LIST_TOOLS, Authorization=f"Bearer {TOKEN}")
@@ -93,19 +97,19 @@ async def test_right_token_lists_tools() -> None:
     assert len(TOOLS) == 16
 
 
-async def test_foreign_origin_is_403() -> None:
+async def test_foreign_origin_is_403(running: Running) -> None:
     async with running(None) as url:
         response = await post(url, INITIALIZE, Origin="https://evil.example")
     assert response.status_code == 403
 
 
-async def test_bad_host_is_421() -> None:
+async def test_bad_host_is_421(running: Running) -> None:
     async with running(None) as url:
         response = await post(url, INITIALIZE, Host="evil.example")
     assert response.status_code == 421
 
 
-async def test_oversized_body_is_refused() -> None:
+async def test_oversized_body_is_refused(running: Running) -> None:
     async with running(None) as url:
         huge = {**LIST_TOOLS, "params": {"padding": "x" * (2 * 1024 * 1024)}}
         response = await post(url, huge)
@@ -126,7 +130,6 @@ def test_non_loopback_bind_without_token_is_refused_at_start_up() -> None:
 
 
 @pytest.mark.parametrize("host", ["::1", "0.0.0.0", "10.1.2.3", "localhost"])
-def test_the_app_builds_for_any_host_with_a_token(host: str) -> None:
-    square = SquareClient(Settings(access_token="tok", environment="sandbox"))
-    app = build_http_app(build_server(Dispatcher(square)), host, 8000, token=TOKEN)
+def test_the_app_builds_for_any_host_with_a_token(host: str, fake_square: MakeFakeSquare) -> None:
+    app = build_http_app(build_server(fake_square(settings=SQUARE).dispatcher()), host, 8000, token=TOKEN)
     assert app.routes

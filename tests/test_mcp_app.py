@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol
 
 import httpx
 import pytest
+from fakes import MakeFakeSquare, json_response
 from mcp import Client
 
 from square_customers_mcp.app import build_server
 from square_customers_mcp.config import Settings
-from square_customers_mcp.dispatcher import Dispatcher
-from square_customers_mcp.square_client import SquareClient
 from square_customers_mcp.tools import TOOLS
 
 pytestmark = pytest.mark.anyio
@@ -32,23 +31,28 @@ CUSTOMER = {
 }
 
 
-@asynccontextmanager
-async def connected(mode: str, *, read_only: bool = False) -> AsyncIterator[tuple[Client, list[httpx.Request]]]:
-    sent: list[httpx.Request] = []
+class Connect(Protocol):
+    def __call__(
+        self, mode: str, *, read_only: bool = False
+    ) -> AbstractAsyncContextManager[tuple[Client, list[httpx.Request]]]: ...
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json={"customer": CUSTOMER})
 
-    client = SquareClient(Settings(access_token="tok", environment="sandbox"), transport=httpx.MockTransport(answer))
-    server = build_server(Dispatcher(client, read_only=read_only))
-    async with Client(server, mode=mode, raise_exceptions=True) as mcp_client:
-        yield mcp_client, sent
-    await client.aclose()
+@pytest.fixture
+def connected(fake_square: MakeFakeSquare) -> Connect:
+    @asynccontextmanager
+    async def connect(mode: str, *, read_only: bool = False) -> AsyncIterator[tuple[Client, list[httpx.Request]]]:
+        square = fake_square(
+            json_response({"customer": CUSTOMER}), settings=Settings(access_token="tok", environment="sandbox")
+        )
+        server = build_server(square.dispatcher(read_only=read_only))
+        async with Client(server, mode=mode, raise_exceptions=True) as mcp_client:
+            yield mcp_client, square.requests
+
+    return connect
 
 
 @ERAS
-async def test_lists_the_16_tools_with_output_schemas_and_annotations(mode: str) -> None:
+async def test_lists_the_16_tools_with_output_schemas_and_annotations(mode: str, connected: Connect) -> None:
     async with connected(mode) as (client, _):
         listed = (await client.list_tools()).tools
     assert [t.name for t in listed] == [t.name for t in TOOLS] and len(listed) == 16
@@ -60,7 +64,7 @@ async def test_lists_the_16_tools_with_output_schemas_and_annotations(mode: str)
 
 
 @ERAS
-async def test_call_returns_structured_content_and_the_same_json_as_text(mode: str) -> None:
+async def test_call_returns_structured_content_and_the_same_json_as_text(mode: str, connected: Connect) -> None:
     async with connected(mode) as (client, sent):
         result = await client.call_tool("retrieve_customer", {"customer_id": CUSTOMER["id"]})
     assert not result.is_error
@@ -80,7 +84,7 @@ async def test_call_returns_structured_content_and_the_same_json_as_text(mode: s
 
 
 @ERAS
-async def test_invalid_arguments_are_a_tool_error_not_a_protocol_error(mode: str) -> None:
+async def test_invalid_arguments_are_a_tool_error_not_a_protocol_error(mode: str, connected: Connect) -> None:
     async with connected(mode) as (client, sent):
         result = await client.call_tool("list_customers", {"limit": 500})
     assert result.is_error
@@ -89,7 +93,7 @@ async def test_invalid_arguments_are_a_tool_error_not_a_protocol_error(mode: str
 
 
 @ERAS
-async def test_read_only_mode_hides_write_tools(mode: str) -> None:
+async def test_read_only_mode_hides_write_tools(mode: str, connected: Connect) -> None:
     async with connected(mode, read_only=True) as (client, _):
         listed = {t.name for t in (await client.list_tools()).tools}
     assert listed == {
@@ -103,7 +107,7 @@ async def test_read_only_mode_hides_write_tools(mode: str) -> None:
 
 
 @pytest.mark.parametrize("name", WRITE_TOOLS)
-async def test_read_only_mode_refuses_every_write_tool_and_sends_nothing(name: str) -> None:
+async def test_read_only_mode_refuses_every_write_tool_and_sends_nothing(name: str, connected: Connect) -> None:
     async with connected("auto", read_only=True) as (client, sent):
         result = await client.call_tool(name, {"customer_id": "A1", "group_id": "G1"})
     assert result.is_error
@@ -111,7 +115,7 @@ async def test_read_only_mode_refuses_every_write_tool_and_sends_nothing(name: s
     assert sent == []
 
 
-async def test_read_only_mode_still_answers_reads() -> None:
+async def test_read_only_mode_still_answers_reads(connected: Connect) -> None:
     async with connected("auto", read_only=True) as (client, sent):
         result = await client.call_tool("retrieve_customer", {"customer_id": "A1"})
     assert not result.is_error

@@ -6,6 +6,7 @@ import json
 
 import httpx
 import pytest
+from fakes import MakeFakeSquare, scripted
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
@@ -14,7 +15,6 @@ from square_customers_mcp.backend import open_backend
 from square_customers_mcp.config import Settings
 from square_customers_mcp.dispatcher import Dispatcher
 from square_customers_mcp.retry import RetryPolicy
-from square_customers_mcp.square_client import SquareClient
 
 pytestmark = pytest.mark.anyio
 ERAS = pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -46,20 +46,21 @@ async def test_bulk_calls_report_start_send_and_counts(mode: str) -> None:
 
 
 @ERAS
-async def test_retry_waits_are_reported(mode: str) -> None:
-    answers = iter([httpx.Response(503, json={"errors": [{"category": "API_ERROR", "code": "SERVICE_UNAVAILABLE"}]})])
-
-    def square(request: httpx.Request) -> httpx.Response:
-        return next(answers, httpx.Response(200, json={"customer": {"id": "C1", "version": 0}}))
-
-    policy = RetryPolicy(base_delay=0.001)
-    client = SquareClient(Settings(access_token="t", environment="sandbox"), httpx.MockTransport(square), policy)
+async def test_retry_waits_are_reported(mode: str, fake_square: MakeFakeSquare) -> None:
+    square = fake_square(
+        scripted(
+            httpx.Response(503, json={"errors": [{"category": "API_ERROR", "code": "SERVICE_UNAVAILABLE"}]}),
+            httpx.Response(200, json={"customer": {"id": "C1", "version": 0}}),
+        ),
+        settings=Settings(access_token="t", environment="sandbox"),
+        retry=RetryPolicy(base_delay=0.001),
+    )
     messages: list[str | None] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         messages.append(message)
 
-    async with Client(build_server(Dispatcher(client)), mode=mode, raise_exceptions=True) as mcp_client:
+    async with Client(build_server(square.dispatcher()), mode=mode, raise_exceptions=True) as mcp_client:
         result = await mcp_client.call_tool("retrieve_customer", {"customer_id": "C1"}, progress_callback=on_progress)
     assert not result.is_error
     assert len(messages) == 1 and messages[0] is not None and messages[0].startswith("HTTP 503; retry 1/4 in")

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from fakes import CUSTOMER_ID, VALID_ARGS, requests_per_call
+from fakes import CUSTOMER_ID, VALID_ARGS, MakeFakeSquare, json_response, requests_per_call
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
@@ -18,9 +18,7 @@ from schema_strategies import from_schema
 
 from square_customers_mcp.app import build_server
 from square_customers_mcp.config import Settings
-from square_customers_mcp.dispatcher import Dispatcher
 from square_customers_mcp.retry import RetryPolicy
-from square_customers_mcp.square_client import SquareClient
 from square_customers_mcp.tools import TOOLS, ToolSpec
 from square_customers_mcp.tools.formats import FORMAT_CHECKER
 from square_customers_mcp.validation import StrictValidator
@@ -36,6 +34,8 @@ ANY_ANSWER = {
     "segments": [{"id": "S.LOYAL", "name": "Regulars"}],
 }
 PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+# `fake_square` is a factory: each example makes its own FakeSquare, so sharing it across examples is safe.
+SHARED_FIXTURE = HealthCheck.function_scoped_fixture
 by_tool = pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.name)
 
 json_values = st.recursive(
@@ -49,18 +49,14 @@ nasty_values = st.sampled_from(
 
 
 class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[httpx.Request] = []
-        square = SquareClient(
-            Settings(access_token="t", environment="sandbox"),
-            transport=httpx.MockTransport(self.answer),
+    def __init__(self, fake_square: MakeFakeSquare) -> None:
+        square = fake_square(
+            json_response(ANY_ANSWER),
+            settings=Settings(access_token="t", environment="sandbox"),
             retry=RetryPolicy(max_attempts=1),
         )
-        self.dispatcher = Dispatcher(square)
-
-    def answer(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append(request)
-        return httpx.Response(200, json=ANY_ANSWER)
+        self.sent: list[httpx.Request] = square.requests
+        self.dispatcher = square.dispatcher()
 
     def call(self, name: str, args: Any) -> CallToolResult:
         self.sent.clear()
@@ -84,8 +80,10 @@ def check(recorder: Recorder, result: CallToolResult, tool: ToolSpec) -> None:
 
 @pytest.mark.slow  # exhaustive: .ci/run runs `pytest -m slow`
 @by_tool
-def test_arguments_from_the_validation_schema_are_sent_unless_a_rule_refuses_them(tool: ToolSpec) -> None:
-    recorder = Recorder()
+def test_arguments_from_the_validation_schema_are_sent_unless_a_rule_refuses_them(
+    tool: ToolSpec, fake_square: MakeFakeSquare
+) -> None:
+    recorder = Recorder(fake_square)
     validator = StrictValidator(tool.schema, format_checker=FORMAT_CHECKER)
 
     @PROFILE
@@ -128,8 +126,10 @@ def mutations(tool: ToolSpec) -> st.SearchStrategy[Any]:
 
 @pytest.mark.slow  # exhaustive: .ci/run runs `pytest -m slow`
 @by_tool
-def test_mutated_arguments_never_raise_and_invalid_ones_send_nothing(tool: ToolSpec) -> None:
-    recorder = Recorder()
+def test_mutated_arguments_never_raise_and_invalid_ones_send_nothing(
+    tool: ToolSpec, fake_square: MakeFakeSquare
+) -> None:
+    recorder = Recorder(fake_square)
 
     @PROFILE
     @given(mutations(tool))
@@ -190,10 +190,12 @@ def arguments_for(tool: ToolSpec) -> st.SearchStrategy[dict[str, Any]]:
 
 @pytest.mark.slow
 @by_tool
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, SHARED_FIXTURE], database=None)
 @given(data=st.data())
-def test_mutated_valid_args_never_raise_and_invalid_means_nothing_sent(tool: ToolSpec, data: st.DataObject) -> None:
-    recorder = Recorder()
+def test_mutated_valid_args_never_raise_and_invalid_means_nothing_sent(
+    tool: ToolSpec, data: st.DataObject, fake_square: MakeFakeSquare
+) -> None:
+    recorder = Recorder(fake_square)
     result = recorder.call(tool.name, data.draw(arguments_for(tool), label="arguments"))
     text = text_of(result)
     if result.is_error:
@@ -205,10 +207,10 @@ def test_mutated_valid_args_never_raise_and_invalid_means_nothing_sent(tool: Too
         assert result.structured_content is not None
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[SHARED_FIXTURE], database=None)
 @given(st.text(max_size=40), json_values)
-def test_unknown_tools_and_odd_payloads_are_tool_errors(name: str, args: Any) -> None:
-    recorder = Recorder()
+def test_unknown_tools_and_odd_payloads_are_tool_errors(fake_square: MakeFakeSquare, name: str, args: Any) -> None:
+    recorder = Recorder(fake_square)
     result = recorder.call(name, args)
     if name not in {t.name for t in TOOLS}:
         assert result.is_error and recorder.sent == []
@@ -216,8 +218,8 @@ def test_unknown_tools_and_odd_payloads_are_tool_errors(name: str, args: Any) ->
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_pathological_calls_through_mcp_are_tool_errors(mode: str) -> None:
-    recorder = Recorder()
+async def test_pathological_calls_through_mcp_are_tool_errors(mode: str, fake_square: MakeFakeSquare) -> None:
+    recorder = Recorder(fake_square)
     deep: Any = "x"
     for _ in range(200):
         deep = {"a": deep}

@@ -7,16 +7,16 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import MakeFakeSquare, json_response
 
 from square_customers_mcp.config import Settings
-from square_customers_mcp.dispatcher import Dispatcher
 from square_customers_mcp.logs import SecretFilter, configure_logging
 from square_customers_mcp.retry import RetryPolicy
-from square_customers_mcp.square_client import SquareClient
 from square_customers_mcp.tools import TOOLS
 from square_customers_mcp.tools.redact import mask_email, mask_phone, redact_pii
 
 FAKE_TOKEN = "EAAAl3akTestToken-0123456789-abcdef"
+SQUARE = Settings(access_token="t", environment="sandbox")
 VALID_ARGS: dict[str, dict[str, Any]] = {
     "list_customers": {"limit": 5},
     "create_customer": {"given_name": "Ada", "phone_number": "+1-212-555-4240"},
@@ -39,9 +39,9 @@ CUSTOMER = {"id": "C1", "version": 1, "email_address": "amelia@example.com", "ph
 
 
 @pytest.mark.anyio
-async def test_every_tool_has_valid_sample_arguments() -> None:
+async def test_every_tool_has_valid_sample_arguments(fake_square: MakeFakeSquare) -> None:
     assert set(VALID_ARGS) == {t.name for t in TOOLS}
-    dispatcher = Dispatcher(SquareClient(Settings(access_token="t", environment="sandbox")))
+    dispatcher = fake_square(settings=SQUARE).dispatcher()
     for name, args in VALID_ARGS.items():
         assert dispatcher.check(name, args) is None, name
 
@@ -64,19 +64,16 @@ def square_answers(request: httpx.Request) -> httpx.Response:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("redact", [False, True])
-async def test_token_appears_in_no_result_and_no_log(redact: bool, caplog: pytest.LogCaptureFixture) -> None:
+async def test_token_appears_in_no_result_and_no_log(
+    redact: bool, caplog: pytest.LogCaptureFixture, fake_square: MakeFakeSquare
+) -> None:
     # No filter on caplog's handler: what is captured is what the server logged, before any scrubbing.
     caplog.set_level(logging.DEBUG)
     settings = Settings(access_token=FAKE_TOKEN, environment="sandbox")
     policy = RetryPolicy(max_attempts=2, base_delay=0.001)
-    sent: list[httpx.Request] = []
-
-    def recording(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return square_answers(request)
-
-    client = SquareClient(settings, transport=httpx.MockTransport(recording), retry=policy)
-    dispatcher = Dispatcher(client, redact_pii=redact)
+    square = fake_square(square_answers, settings=settings, retry=policy)
+    sent = square.requests
+    dispatcher = square.dispatcher(redact_pii=redact)
     texts: list[str] = []
     for name, args in VALID_ARGS.items():
         for call_args in (args, {**args, "unexpected": 1}):
@@ -84,7 +81,7 @@ async def test_token_appears_in_no_result_and_no_log(redact: bool, caplog: pytes
             texts += [block.text for block in result.content]
             texts.append(repr(result))
     texts.append(repr(settings))
-    await client.aclose()
+    await square.aclose()
     everything = "\n".join(texts) + caplog.text
     assert sent, "the calls reached the mock Square"
     assert all(r.headers["Authorization"] == f"Bearer {FAKE_TOKEN}" for r in sent)
@@ -136,15 +133,10 @@ def test_mask_phone(phone: str, masked: str) -> None:
 
 
 @pytest.mark.anyio
-async def test_redact_pii_mode_masks_results_but_not_what_is_sent() -> None:
-    sent: list[httpx.Request] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json={"customers": [CUSTOMER], "cursor": "n"})
-
-    client = SquareClient(Settings(access_token="t", environment="sandbox"), transport=httpx.MockTransport(answer))
-    result = await Dispatcher(client, redact_pii=True).call(
+async def test_redact_pii_mode_masks_results_but_not_what_is_sent(fake_square: MakeFakeSquare) -> None:
+    square = fake_square(json_response({"customers": [CUSTOMER], "cursor": "n"}), settings=SQUARE)
+    sent = square.requests
+    result = await square.dispatcher(redact_pii=True).call(
         "search_customers", {"filter": {"email_address": {"exact": "amelia@example.com"}}}
     )
     assert result.structured_content == {
@@ -166,15 +158,10 @@ def test_settings_repr_hides_tokens() -> None:
 
 
 @pytest.mark.anyio
-async def test_masked_values_are_never_written_back() -> None:
-    sent: list[httpx.Request] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json={"customer": CUSTOMER})
-
-    client = SquareClient(Settings(access_token="t", environment="sandbox"), transport=httpx.MockTransport(answer))
-    dispatcher = Dispatcher(client, redact_pii=True)
+async def test_masked_values_are_never_written_back(fake_square: MakeFakeSquare) -> None:
+    square = fake_square(json_response({"customer": CUSTOMER}), settings=SQUARE)
+    sent = square.requests
+    dispatcher = square.dispatcher(redact_pii=True)
     result = await dispatcher.call("update_customer", {"customer_id": "C1", "email_address": "a***@example.com"})
     assert result.is_error and "$.email_address holds a masked value" in result.content[0].text
     bulk = await dispatcher.call(

@@ -8,16 +8,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
+from fakes import MakeFakeSquare, json_response
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
 from square_customers_mcp.app import build_server
 from square_customers_mcp.config import ConfigError, Settings, parse_toolsets
 from square_customers_mcp.dispatcher import Dispatcher
-from square_customers_mcp.square_client import SquareClient
 from square_customers_mcp.tools import TOOLS, TOOLSETS
 
 SCRIPT = Path(sys.executable).with_name("square-customers-mcp")
@@ -76,22 +77,31 @@ def test_an_unknown_toolset_is_an_error_naming_its_source_and_the_choices(source
     assert str(raised.value) == f"{source}: unknown toolset {bad}; choose from profiles, bulk, groups, cards"
 
 
-def _dispatcher(toolsets: tuple[str, ...], *, read_only: bool = False) -> tuple[Dispatcher, list[httpx.Request]]:
-    sent: list[httpx.Request] = []
+class NarrowedDispatcher(Protocol):
+    def __call__(
+        self, toolsets: tuple[str, ...], *, read_only: bool = False
+    ) -> tuple[Dispatcher, list[httpx.Request]]: ...
 
-    def square(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json={"groups": [{"id": "G1", "name": "VIP"}], "customers": []})
 
-    client = SquareClient(Settings(access_token="t", environment="sandbox"), transport=httpx.MockTransport(square))
-    tools = [tool for tool in TOOLS if tool.toolset in toolsets]
-    return Dispatcher(client, read_only=read_only, tools=tools), sent
+@pytest.fixture
+def narrowed_dispatcher(fake_square: MakeFakeSquare) -> NarrowedDispatcher:
+    def make(toolsets: tuple[str, ...], *, read_only: bool = False) -> tuple[Dispatcher, list[httpx.Request]]:
+        square = fake_square(
+            json_response({"groups": [{"id": "G1", "name": "VIP"}], "customers": []}),
+            settings=Settings(access_token="t", environment="sandbox"),
+        )
+        tools = [tool for tool in TOOLS if tool.toolset in toolsets]
+        return square.dispatcher(read_only=read_only, tools=tools), square.requests
+
+    return make
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("toolset", TOOLSETS)
-async def test_a_narrowed_server_lists_and_runs_only_its_toolset(toolset: str) -> None:
-    dispatcher, sent = _dispatcher((toolset,))
+async def test_a_narrowed_server_lists_and_runs_only_its_toolset(
+    toolset: str, narrowed_dispatcher: NarrowedDispatcher
+) -> None:
+    dispatcher, sent = narrowed_dispatcher((toolset,))
     async with Client(build_server(dispatcher), raise_exceptions=True) as client:
         listed = [tool.name for tool in (await client.list_tools()).tools]
         outside = [name for name in names_in(*TOOLSETS) if name not in listed]
@@ -104,8 +114,8 @@ async def test_a_narrowed_server_lists_and_runs_only_its_toolset(toolset: str) -
 
 
 @pytest.mark.anyio
-async def test_read_only_applies_on_top_of_the_toolsets() -> None:
-    dispatcher, sent = _dispatcher(("groups", "cards"), read_only=True)
+async def test_read_only_applies_on_top_of_the_toolsets(narrowed_dispatcher: NarrowedDispatcher) -> None:
+    dispatcher, sent = narrowed_dispatcher(("groups", "cards"), read_only=True)
     async with Client(build_server(dispatcher), raise_exceptions=True) as client:
         listed = [tool.name for tool in (await client.list_tools()).tools]
         write = await client.call_tool("add_group_to_customer", {"customer_id": "C1", "group_id": "G1"})
@@ -212,9 +222,9 @@ def test_toolsets_that_leave_no_tool_stop_the_console_script() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize(("toolsets", "served"), [(("profiles",), True), (("bulk", "groups", "cards"), False)])
 async def test_customers_are_resources_only_where_the_tools_that_read_them_are_served(
-    toolsets: tuple[str, ...], served: bool
+    toolsets: tuple[str, ...], served: bool, narrowed_dispatcher: NarrowedDispatcher
 ) -> None:
-    dispatcher, _ = _dispatcher(toolsets)
+    dispatcher, _ = narrowed_dispatcher(toolsets)
     async with Client(build_server(dispatcher), raise_exceptions=True) as client:
         assert (client.server_capabilities.resources is not None) == served
         if served:
