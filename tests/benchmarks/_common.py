@@ -1,12 +1,15 @@
-"""Shared helpers for the benchmark scripts: percentiles, a plain-text table, JSON results, ports, paths.
+"""Shared helpers for the benchmark scripts: the machine header, percentiles, a plain-text table, JSON results,
+ports, paths.
 
 Not a test module: the scripts in this folder run standalone (`.venv/bin/python tests/benchmarks/bench_X.py`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
 import platform
 import shutil
 import socket
@@ -30,6 +33,78 @@ def console_script(name: str = "square-customers-mcp") -> str:
     if found is None:
         raise SystemExit(f"{name} not found next to {sys.executable} nor on PATH; run `pip install -e .` first")
     return found
+
+
+CALIBRATION_LOOPS = 1_000_000
+CALIBRATION_REPEAT = 5
+
+
+def calibration_ms(loops: int = CALIBRATION_LOOPS, repeat: int = CALIBRATION_REPEAT) -> float:
+    """A fixed pure-Python loop, best of `repeat` timings in ms: the machine's speed for this interpreter.
+
+    Figures from two machines compare roughly in proportion to their calibration times.
+    """
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        total = 0
+        for i in range(loops):
+            total += i % 7
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields from /proc/cpuinfo (Linux); empty elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    fields: dict[str, str] = {}
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def _clock_mhz(cpuinfo: dict[str, str]) -> float | None:
+    """The rated maximum clock if the kernel exposes it (cpufreq), else the current one from /proc/cpuinfo."""
+    try:
+        return int(Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").read_text()) / 1000
+    except (OSError, ValueError):
+        pass
+    try:
+        return float(cpuinfo["cpu MHz"])
+    except (KeyError, ValueError):
+        return None
+
+
+@functools.cache
+def machine() -> dict[str, Any]:
+    """CPU model, cores, clock, Python, date and the calibration time; measured once per process."""
+    cpuinfo = _cpuinfo()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "cpu_model": cpuinfo.get("model name") or platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "clock_mhz": _clock_mhz(cpuinfo),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+        "calibration_ms": calibration_ms(),
+        "calibration": f"best of {CALIBRATION_REPEAT} runs of a {CALIBRATION_LOOPS:,}-iteration pure-Python loop",
+    }
+
+
+def machine_header() -> dict[str, Any]:
+    """Print the machine and date line every benchmark table is read against; returns the same facts."""
+    m = machine()
+    clock = f" @ {m['clock_mhz']:,.0f} MHz" if m["clock_mhz"] else ""
+    print(
+        f"machine: {m['cpu_model']}{clock}, {m['cores']} cores, {m['python']}, {m['date']}\n"
+        f"calibration: {m['calibration_ms']:.1f} ms ({m['calibration']})",
+        flush=True,
+    )
+    return m
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -77,7 +152,7 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
 
 
 def write_results(name: str, data: dict[str, Any]) -> Path:
-    """Write tests/benchmarks/results/<name>.json (folder created), with the machine and time of the run."""
+    """Write tests/benchmarks/results/<name>.json (folder created), with the machine, calibration and date."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     payload = {
@@ -85,6 +160,7 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
         "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "machine": machine(),
         **data,
     }
     path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")

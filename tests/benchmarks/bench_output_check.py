@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
-from _common import RESULTS_DIR, summarize
+from _common import RESULTS_DIR, machine_header, summarize
 from jsonschema.validators import validator_for
 from mcp import Client
 from referencing import Registry
@@ -103,6 +103,7 @@ async def measure(iterations: int) -> list[dict[str, Any]]:
 
 
 def main() -> int:
+    machine_header()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     iterations = 15 if parser.parse_args().quick else 40

@@ -5,6 +5,10 @@ For retrieve_customer, search_customers and update_customer, interleaved in one 
   (b) mcp:    mcp.Client (in memory) -> build_server -> Dispatcher -> SquareClient -> the same sandbox app.
 Reports p50/p99 of each and the ratio b/a at p50 (target <= 1.3), then the dispatcher's own time per call
 (validation + routing + trimming + result, no HTTP; target <= 100 us p50 for retrieve).
+Then the same over real stdio, JSON-RPC framing and all: the console script `square-customers-mcp`, launched
+with SQUARE_SANDBOX_DB=:memory: as an MCP host launches it, answers retrieve_customer to an mcp Client,
+interleaved with the same kind of Client calling "noop" on empty_server.py launched the same way (served by
+the project's serve_stdio); reports both p50s and their difference.
 `--profile` profiles the MCP path with pyinstrument and breaks the samples down by component.
 
     .venv/bin/python tests/benchmarks/bench_overhead.py [--quick] [--iterations N] [--profile]
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -24,11 +29,22 @@ from urllib.parse import quote
 
 import anyio
 import httpx
-from _common import RESULTS_DIR, ROOT, print_table, summarize, verdict, write_results
+from _common import (
+    HERE,
+    RESULTS_DIR,
+    ROOT,
+    console_script,
+    machine_header,
+    print_table,
+    summarize,
+    verdict,
+    write_results,
+)
 from empty_server import build_empty_server
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
-from mcp import Client
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
 from square_customers_mcp.app import build_server, mcp_tool
 from square_customers_mcp.backend import SandboxTransport
@@ -160,6 +176,50 @@ async def end_to_end(
             "overhead_p50_us": (mcp["p50_ms"] - direct["p50_ms"]) * 1000,
         }
     return rows, summarize(floor)
+
+
+async def over_stdio(iterations: int, warmup: int) -> dict[str, Any]:
+    """retrieve_customer on our console script vs "noop" on the empty server, both over real stdio, interleaved.
+
+    Both are launched the way an MCP host launches a server: the command, the host's minimal default
+    environment plus the configured variables (here SQUARE_SANDBOX_DB=:memory:), pipes for stdin/stdout.
+    """
+    ours = StdioServerParameters(command=console_script(), env={"SQUARE_SANDBOX_DB": ":memory:"})
+    empty = StdioServerParameters(command=sys.executable, args=[str(HERE / "empty_server.py")])
+    samples: dict[str, list[float]] = {"ours": [], "empty": []}
+    with tempfile.TemporaryFile("w+") as errlog:  # the servers' stderr logs, kept off the table
+        async with (
+            Client(stdio_client(ours, errlog=errlog), mode="auto") as client,
+            Client(stdio_client(empty, errlog=errlog), mode="auto") as floor_client,
+        ):
+            arguments = {"given_name": "Bench", "family_name": "Mark", "email_address": "bench@example.com"}
+            created = await client.call_tool("create_customer", arguments)
+            if created.is_error or not created.structured_content:
+                raise RuntimeError(f"stdio create_customer: {created.content}")
+            cid = created.structured_content["customer"]["id"]
+
+            async def retrieve() -> None:
+                result = await client.call_tool("retrieve_customer", {"customer_id": cid})
+                if result.is_error:
+                    raise RuntimeError(f"stdio retrieve_customer: {result.content}")
+
+            async def noop() -> None:
+                await floor_client.call_tool("noop", {})
+
+            for i in range(warmup + iterations):
+                order = (("ours", retrieve), ("empty", noop)) if i % 2 else (("empty", noop), ("ours", retrieve))
+                for name, call in order:
+                    seconds = await timed(call())
+                    if i >= warmup:
+                        samples[name].append(seconds)
+    ours_stats, empty_stats = summarize(samples["ours"]), summarize(samples["empty"])
+    return {
+        "ours_retrieve": ours_stats,
+        "empty_noop": empty_stats,
+        "difference_p50_ms": ours_stats["p50_ms"] - empty_stats["p50_ms"],
+        "iterations": iterations,
+        "warmup": warmup,
+    }
 
 
 def dispatcher_time(dispatcher: Dispatcher, bodies: dict[str, dict[str, Any]], cid: str, n: int) -> dict[str, Any]:
@@ -351,6 +411,7 @@ async def profile(client: Client, cid: str, iterations: int) -> dict[str, Any]:
 
 
 async def main(args: argparse.Namespace) -> int:
+    machine_header()
     iterations = args.iterations or (100 if args.quick else 2000)
     warmup = max(20, iterations // 10)
     app = create_app(":memory:", seed=SEED)
@@ -371,6 +432,8 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         await square.aclose()
         app.state.store.close()
+    stdio_iterations = args.stdio_iterations or (100 if args.quick else 1000)
+    stdio = await over_stdio(stdio_iterations, max(20, stdio_iterations // 10))
 
     print_table(
         f"end to end, in-process sandbox ({iterations} interleaved calls per path and tool, {warmup} warm-up)",
@@ -426,6 +489,19 @@ async def main(args: argparse.Namespace) -> int:
         ["tool", "mcp-direct", "ours", "..dispatcher CPU", "SDK", "..floor", "..outputSchema check", "..rest"],
         [[tool, *parts.values()] for tool, parts in decomposition.items()],
     )
+    print_table(
+        f"over real stdio: console script with SQUARE_SANDBOX_DB=:memory: vs empty_server.py, launched as a host "
+        f"does, one mcp Client each ({stdio['iterations']} interleaved calls each, {stdio['warmup']} warm-up)",
+        ["server", "tool", "p50 ms", "p99 ms", "mean ms"],
+        [
+            [name, tool, r["p50_ms"], r["p99_ms"], r["mean_ms"]]
+            for name, tool, r in (
+                ("ours", "retrieve_customer", stdio["ours_retrieve"]),
+                ("empty", "noop", stdio["empty_noop"]),
+            )
+        ]
+        + [["difference at p50", "", stdio["difference_p50_ms"], "", ""]],
+    )
     worst = max(r["ratio_p50"] for r in e2e.values())
     retrieve_us = dispatch["retrieve_customer"]["total"]["p50_ms"] * us
     targets = {
@@ -458,6 +534,7 @@ async def main(args: argparse.Namespace) -> int:
             "seed_customers": SEED,
             "end_to_end": e2e,
             "sdk_floor_noop_in_memory": floor,
+            "stdio": stdio,
             "dispatcher": dispatch,
             "decomposition_p50": decomposition,
             "targets": targets,
@@ -471,6 +548,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a short smoke run (a few seconds)")
     parser.add_argument("--iterations", type=int, default=0, help="measured calls per path and tool (default 2000)")
+    parser.add_argument(
+        "--stdio-iterations", type=int, default=0, help="measured stdio calls per server (default 1000; quick 100)"
+    )
     parser.add_argument("--profile", action="store_true", help="also profile the MCP path with pyinstrument")
     return parser.parse_args(argv)
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import anyio
 import httpx
+from _common import machine, machine_header
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -141,6 +142,7 @@ def print_table(sizes: list[int], results: dict[int, dict[str, dict[str, float]]
 
 
 def main() -> int:
+    machine_header()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated store sizes")
     parser.add_argument("--repeat", type=int, default=40, help="timed runs per operation and size")
@@ -156,7 +158,7 @@ def main() -> int:
     report = {
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "machine": platform.machine(),
+        "machine": machine(),
         "repeat": args.repeat,
         "results": {str(size): value for size, value in results.items()},
     }

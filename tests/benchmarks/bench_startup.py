@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, console_script, print_table, verdict, write_results
+from _common import ROOT, console_script, machine_header, print_table, verdict, write_results
 
 TARGET_SECONDS = 1.0
 OUR_PACKAGES = {"square_customers_mcp"}
@@ -272,6 +272,7 @@ def configurations(folder: Path) -> dict[str, dict[str, str]]:
 
 
 def main(args: argparse.Namespace) -> int:
+    machine_header()
     command = [console_script()]
     repeat = args.repeat or (2 if args.quick else 10)
     folder = Path(tempfile.mkdtemp(prefix="bench_startup_"))

@@ -3,8 +3,10 @@
     python tests/benchmarks/run_all.py            # full runs (about 5 minutes on 2 cores)
     python tests/benchmarks/run_all.py --quick    # smoke runs (under a minute)
 
-Each script prints its own table and writes JSON to tests/benchmarks/results/. Needs the `bench` extra:
-pip install -e '.[dev,bench]'.
+Each timing script first prints the machine (CPU model, cores, clock, Python, date) and a calibration time
+(a fixed pure-Python loop, so figures from different machines can be compared), then its own tables, and
+writes JSON with the same facts to tests/benchmarks/results/. Timing targets are reported, not enforced.
+Needs the `bench` extra: pip install -e '.[dev,bench]'.
 """
 
 from __future__ import annotations
