@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from square_customers_mcp.config import Settings, is_loopback
+from square_customers_mcp.config import Settings
 from square_customers_mcp.square_client import SquareClient
 
 log = logging.getLogger("square_customers_mcp")
@@ -37,9 +37,6 @@ class SandboxTransport(httpx.ASGITransport):
 @asynccontextmanager
 async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
     if not settings.uses_embedded_sandbox:
-        url = httpx.URL(settings.resolved_base_url)
-        if url.scheme == "http" and not is_loopback(url.host) and settings.access_token:
-            log.warning("SQUARE_BASE_URL %s is plain HTTP to another host: the access token travels unencrypted", url)
         client = SquareClient(settings)
         label = "Square production" if settings.environment == "production" else "Square sandbox"
         if settings.base_url:

@@ -29,6 +29,7 @@ environment variables:
   SQUARE_REDACT_PII     true: mask email and phone in tool results (a***@example.com, +1******4240)
   SQUARE_SANDBOX_FAULTS inject faults into the in-process sandbox (same SPEC as `sandbox --faults`)
   SQUARE_SANDBOX_DB     local API database file (default: in the user data directory; :memory: allowed)
+  SQUARE_SANDBOX_TOKEN  the bearer token the `sandbox` command requires (like --token, but not visible in ps)
   SQUARE_TIMEOUT_SECONDS  per-request timeout towards Square (default 30)
   SQUARE_MAX_ATTEMPTS   attempts per retry-safe request on 429/5xx/network errors (default 5)
   SQUARE_RETRY_DEADLINE_SECONDS  total time a call may spend retrying (default 30)
@@ -82,7 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--db", help="database file (default: SQUARE_SANDBOX_DB or the user data directory)")
     sandbox.add_argument("--seed", type=int, default=0, help="fill N deterministic customers into an empty store")
-    sandbox.add_argument("--token", help="accept only this bearer token (default: any token)")
+    sandbox.add_argument(
+        "--token", help="accept only this bearer token (default: SQUARE_SANDBOX_TOKEN, else any token)"
+    )
     sandbox.add_argument(
         "--faults",
         help="inject faults, e.g. 429=0.1,503=0.05,drop_after=0.05,latency=0.1,latency_ms=20 "
@@ -102,9 +105,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"square-customers-mcp: {error}", file=sys.stderr)
         return 2
     configure_logging(
-        args.log_level, [settings.access_token, settings.http_token, getattr(args, "token", None)], args.log_format
+        args.log_level,
+        [settings.access_token, settings.http_token, settings.sandbox_token, getattr(args, "token", None)],
+        args.log_format,
     )
     if args.command == "sandbox":
+        # These shape what the MCP server offers; the local API has no tools to narrow or results to mask.
+        misplaced = [flag for flag, value in (("--read-only", args.read_only), ("--redact-pii", args.redact_pii),
+                                              ("--toolsets", args.toolsets)) if value is not None]  # fmt: skip
+        if misplaced:
+            print(
+                f"square-customers-mcp: {', '.join(misplaced)} applies to the MCP server, not to the `sandbox` command",
+                file=sys.stderr,
+            )
+            return 2
         return _run_sandbox(args, settings)
     if not settings.served_tools():
         print(
@@ -176,10 +190,9 @@ def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     from square_customers_mcp.sandbox import served_app
 
     faults = args.faults or settings.sandbox_faults
+    token = args.token or settings.sandbox_token
     try:
-        app, served, db_path = served_app(
-            args.db or settings.sandbox_db, token=args.token, seed=args.seed, faults=faults
-        )
+        app, served, db_path = served_app(args.db or settings.sandbox_db, token=token, seed=args.seed, faults=faults)
     except FaultSpecError as error:
         print(f"square-customers-mcp: --faults: {error}", file=sys.stderr)
         return 2
@@ -187,7 +200,7 @@ def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
         "local Square Customers API at http://%s:%d/v2/customers (%s%s); data in %s",
         args.host,
         args.port,
-        "bearer token must match --token" if args.token else "any bearer token",
+        "bearer token must match the configured one" if token else "any bearer token",
         f", injecting faults {faults}" if faults else "",
         db_path,
     )

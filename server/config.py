@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
+from urllib.parse import urlsplit
 
 from square_customers_mcp.fault_spec import FaultSpec, FaultSpecError
 from square_customers_mcp.retry import RetryPolicy
@@ -34,6 +35,28 @@ def is_loopback(host: str) -> bool:
 
 class ConfigError(ValueError):
     """A setting the user must fix; the message names the variable."""
+
+
+def _base_url(raw: str) -> str | None:
+    """SQUARE_BASE_URL, checked: the Square token may only travel over https (or plain http to this machine),
+    and only as the bearer token, so a URL with a user name or password is refused. Errors never quote it
+    whole: it may hold a secret."""
+    url = raw.strip().rstrip("/")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("SQUARE_BASE_URL must be an http(s) URL such as https://connect.squareupsandbox.com")
+    if parts.username or parts.password:
+        raise ConfigError(
+            "SQUARE_BASE_URL must not carry a user name or password: the Square token is the only credential sent"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"SQUARE_BASE_URL must use https: plain http would send the token unencrypted to {parts.hostname} "
+            "(plain http is allowed to a loopback address, e.g. a local `sandbox`)"
+        )
+    return url
 
 
 def parse_toolsets(raw: str, source: str) -> tuple[str, ...]:
@@ -81,6 +104,8 @@ class Settings:
     timeout_seconds: float = 30.0
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
     http_token: str | None = field(default=None, repr=False)
+    sandbox_token: str | None = field(default=None, repr=False)
+    """The bearer token the `sandbox` command's local API requires (None: any token)."""
     http_allowed_hosts: list[str] = field(default_factory=list)
     toolsets: tuple[str, ...] = TOOLSETS
     schema_refs: bool = False
@@ -94,7 +119,7 @@ class Settings:
         environment = raw_environment or ("sandbox" if token else "local")
         if environment not in ("local", "sandbox", "production"):
             raise ConfigError(f"SQUARE_ENVIRONMENT must be local, sandbox or production, got {raw_environment!r}")
-        base_url = env.get("SQUARE_BASE_URL", "").strip().rstrip("/") or None
+        base_url = _base_url(env.get("SQUARE_BASE_URL", ""))
         if environment != "local" and not token:
             raise ConfigError(f"SQUARE_ENVIRONMENT={environment} needs SQUARE_ACCESS_TOKEN")
         retry_policy = RetryPolicy(
@@ -120,6 +145,7 @@ class Settings:
             timeout_seconds=_number(env, "SQUARE_TIMEOUT_SECONDS", 30.0, minimum=0.001),
             retry_policy=retry_policy,
             http_token=env.get("SQUARE_MCP_HTTP_TOKEN", "").strip() or None,
+            sandbox_token=env.get("SQUARE_SANDBOX_TOKEN", "").strip() or None,
             http_allowed_hosts=[h.strip() for h in env.get("SQUARE_MCP_ALLOWED_HOSTS", "").split(",") if h.strip()],
             toolsets=parse_toolsets(env.get("SQUARE_TOOLSETS", ""), "SQUARE_TOOLSETS"),
             schema_refs=_flag(env, "SQUARE_SCHEMA_REFS"),

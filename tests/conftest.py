@@ -17,6 +17,7 @@ LEAK_CANARIES = (
     "EAAAl3akTestToken-0123456789-abcdef",
     "EAAAtest-token-never-printed-0123456789",
     "http-test-token-5f2c",
+    "sandbox-env-token-7f3a",
 )
 _leaks: set[str] = set()
 

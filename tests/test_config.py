@@ -77,11 +77,25 @@ async def test_the_backend_says_what_it_talks_to(env: dict[str, str], descriptio
         assert backend.description == description
 
 
-@pytest.mark.anyio
-async def test_a_token_over_plain_http_to_another_host_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
-    from square_customers_mcp.backend import open_backend
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://square.example.test", "must use https: plain http would send the token unencrypted"),
+        ("https://user:hunter2@square.example.test", "must not carry a user name or password"),
+        ("https://:hunter2@square.example.test", "must not carry a user name or password"),
+        ("ftp://square.example.test", "must be an http(s) URL"),
+        ("square.example.test", "must be an http(s) URL"),
+    ],
+)
+def test_a_base_url_that_would_expose_the_token_is_refused(url: str, message: str) -> None:
+    with pytest.raises(ConfigError, match="SQUARE_BASE_URL") as error:
+        Settings.from_env({"SQUARE_ACCESS_TOKEN": "t", "SQUARE_BASE_URL": url})
+    assert message in str(error.value)
+    assert "hunter2" not in str(error.value), "the error must not repeat a secret"
 
-    settings = Settings.from_env({"SQUARE_ACCESS_TOKEN": "t", "SQUARE_BASE_URL": "http://square.example.test"})
-    async with open_backend(settings):
-        pass
-    assert "travels unencrypted" in caplog.text
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8765", "http://localhost:8765", "http://[::1]:8765", "https://x.test"]
+)
+def test_https_and_plain_http_to_this_machine_are_accepted(url: str) -> None:
+    assert Settings.from_env({"SQUARE_BASE_URL": url}).base_url == url

@@ -91,3 +91,12 @@ def test_bad_environment_is_a_clear_error() -> None:
     )
     assert proc.returncode == 2
     assert "SQUARE_ENVIRONMENT must be local, sandbox or production" in proc.stderr
+
+
+@pytest.mark.parametrize("flag", [["--read-only"], ["--redact-pii"], ["--toolsets", "profiles"]])
+def test_the_sandbox_command_refuses_options_of_the_mcp_server(flag: list[str]) -> None:
+    proc = subprocess.run([str(SCRIPT), "sandbox", *flag], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"square-customers-mcp: {flag[0]} applies to the MCP server, not to the `sandbox` command"
+    )

@@ -4,6 +4,7 @@ create_customer through MCP loses nothing and duplicates nothing."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -147,6 +148,26 @@ async def test_sandbox_command_injects_faults_over_real_tcp(tmp_path: Path) -> N
             names = sorted(c["given_name"] for c in listed.structured_content["customers"])
             assert listed.structured_content["count"] == 40
             assert names == [f"Tcp{i:02d}" for i in range(40)]
+        finally:
+            proc.terminate()
+
+
+@pytest.mark.slow  # a subprocess
+async def test_sandbox_command_takes_its_token_from_the_environment(tmp_path: Path) -> None:
+    """SQUARE_SANDBOX_TOKEN: the token stays out of the process list, and only that token opens the local API."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("square-customers-mcp")), "sandbox", "--port", str(port),
+        "--db", str(tmp_path / "token.db"), "--log-level", "ERROR",
+    ]  # fmt: skip
+    env = {**os.environ, "SQUARE_SANDBOX_TOKEN": "sandbox-env-token-7f3a"}
+    async with await anyio.open_process(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) as proc:
+        try:
+            await wait_for_port(port)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                wrong = await http.get("/v2/customers", headers={"Authorization": "Bearer another-token"})
+                right = await http.get("/v2/customers", headers={"Authorization": "Bearer sandbox-env-token-7f3a"})
+            assert wrong.status_code == 401 and right.status_code == 200
         finally:
             proc.terminate()
 
