@@ -23,18 +23,12 @@ from mcp.types import (
 
 from square_customers_mcp import __version__, resources
 from square_customers_mcp.confirm import Confirmer
-from square_customers_mcp.dispatcher import Dispatcher, error_result
+from square_customers_mcp.dispatcher import Dispatcher
 from square_customers_mcp.tools import INSTRUCTIONS, ToolSpec
 from square_customers_mcp.tools.dialect import with_refs
 from square_customers_mcp.tools.outputs import output_schema
 
 SERVER_NAME = "square-customers-mcp"
-_REFUSED = {
-    "decline": "the user declined it",
-    "cancel": "the user dismissed the confirmation",
-    "unavailable": "it needs the user's confirmation (SQUARE_CONFIRM_DESTRUCTIVE is on) and this client "
-    "cannot ask the user (no form elicitation)",
-}
 
 
 def mcp_tool(spec: ToolSpec, *, schema_refs: bool = False) -> Tool:
@@ -60,11 +54,14 @@ def build_server(
     *,
     confirm_destructive: bool = False,
     confirm_secret: str | None = None,
+    confirmer: Confirmer | None = None,
     schema_refs: bool = False,
 ) -> Server[Any]:
+    """`confirmer`: a Confirmer to use (tests give one a clock and timeout); implies confirm_destructive."""
     # Built once: the list is the same on every tools/list.
     listing = ListToolsResult(tools=[mcp_tool(spec, schema_refs=schema_refs) for spec in dispatcher.listed_tools()])
-    confirmer = Confirmer(confirm_secret) if confirm_destructive else None
+    if confirmer is None and confirm_destructive:
+        confirmer = Confirmer(confirm_secret)
 
     async def list_tools(ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None) -> ListToolsResult:
         return listing
@@ -77,11 +74,9 @@ def build_server(
             invalid, args = dispatcher.prepared(params.name, params.arguments)
             if invalid is not None:
                 return invalid  # never ask the human about a call that cannot run
-            decision = await confirmer.ask(ctx, params, tool, args)
-            if isinstance(decision, InputRequiredResult):
-                return decision
-            if decision != "accept":
-                return error_result(f"Not done: {_REFUSED[decision]}; nothing was sent to Square.")
+            outcome = await confirmer.ask(ctx, params, tool, args)
+            if isinstance(outcome, InputRequiredResult | CallToolResult):
+                return outcome  # the question (2026-07-28), or why it may not run; nothing was sent
         return await dispatcher.call(params.name, params.arguments, ctx.session.report_progress)
 
     async def list_templates(

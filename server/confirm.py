@@ -1,9 +1,10 @@
 """Confirmation of destructive calls by the human, through MCP elicitation, in both protocol eras.
 
 2026-07-28 clients get an InputRequiredResult and retry the call with the answer; 2025-era clients get
-an `elicitation/create` request. Only the human's answer, carried by the client, can approve: tool
-arguments cannot (the schemas allow no such field), and the request state that comes back with the
-answer is signed over the exact tool and arguments, so an answer given for one call approves no other.
+an `elicitation/create` request, which times out into a refusal. Only the human's answer, carried by the
+client, can approve: tool arguments cannot (the schemas allow no such field). The request state that
+comes back with a 2026-07-28 answer is signed over the exact tool and arguments, a random nonce and its
+issue time, so an answer approves only the call it was asked about, only once, and only for a few minutes.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+import anyio
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     CallToolRequestParams,
+    CallToolResult,
     ClientCapabilities,
     ElicitationCapability,
     ElicitRequest,
@@ -30,9 +34,25 @@ from mcp.types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from square_customers_mcp.dispatcher import error_result
 from square_customers_mcp.tools import ToolSpec
+from square_customers_mcp.tools.changes import changes
 
-Decision = Literal["accept", "decline", "cancel", "unavailable"]
+MAX_QUESTION = 4000
+"""Longest question asked, in characters: about what a host's confirmation dialog shows without scrolling
+past the point of reading. A call whose question would be longer is refused, never cut short: what is cut
+is what the human did not approve."""
+APPROVAL_TTL = 300.0
+"""Seconds an asked question's answer (a 2026-07-28 request state) stays valid."""
+ANSWER_TIMEOUT = 300.0
+"""Seconds a 2025-era `elicitation/create` may wait for the human."""
+MAX_SPENT = 10_000
+"""Answered request states remembered (until they expire) so none is used twice."""
+_SKEW_MS = 30_000  # replicas' clocks may differ a little; a state "from the future" beyond this is void
+
+Decision = Literal["accept", "decline", "cancel", "unavailable", "timeout"]
+Outcome = Literal["approved"] | InputRequiredResult | CallToolResult
+"""What `ask` decides: the call may run; the question (2026-07-28); or the refusal to return."""
 _KEY = "confirm"
 _SCHEMA = {
     "type": "object",
@@ -42,42 +62,79 @@ _SCHEMA = {
 _FORM = ClientCapabilities(elicitation=ElicitationCapability(form=FormElicitationCapability()))
 
 
-_MAX_SHOWN = 4000
-
-
 def question(tool: ToolSpec, args: Mapping[str, Any]) -> str:
-    """What the human is asked: the tool, how many customers it touches, and the arguments in full
-    (cut only past a few thousand characters, saying how much was left out)."""
+    """What the human is asked: the tool, how many customers it touches, and every change it makes, per
+    customer, in the fixed order of tools/changes.py. Never cut: see MAX_QUESTION."""
     entries = tool.count_entries(args)
     scope = f" on {entries} customers" if entries else ""
-    shown = json.dumps(dict(args), ensure_ascii=False, separators=(", ", ": "))
-    if len(shown) > _MAX_SHOWN:
-        shown = f"{shown[:_MAX_SHOWN]}... ({len(shown) - _MAX_SHOWN} more characters)"
-    return (
-        f"The assistant wants to run {tool.name} ({tool.title}){scope}, which changes Square data: {shown}. Allow it?"
-    )
+    lines = [f"The assistant wants to run {tool.name} ({tool.title}){scope}, which changes Square data:"]
+    for subject, fields in changes(tool, args):
+        lines.append(("For the whole call" if subject is None else f"Customer {subject}") + (":" if fields else ""))
+        lines += [f"  {field}" for field in fields]
+    lines.append("Allow it?")
+    return "\n".join(lines)
+
+
+def _seconds(value: float) -> str:
+    return f"{value / 60:g} minutes" if value >= 60 else f"{value:g} seconds"
 
 
 class Confirmer:
-    def __init__(self, secret: str | None = None) -> None:
+    def __init__(
+        self,
+        secret: str | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        answer_timeout: float = ANSWER_TIMEOUT,
+        max_spent: int = MAX_SPENT,
+    ) -> None:
         # Replicas that share a secret (SQUARE_MCP_HTTP_TOKEN) verify each other's states; otherwise the
         # key is this process's own, and an answer that reaches another process is simply asked again.
+        # Single use is per process: across replicas it needs shared state (issue 13), so until then an
+        # approval could run once on each replica within its few minutes.
         self._key = hashlib.sha256(b"confirm:" + secret.encode()).digest() if secret else secrets.token_bytes(32)
-
-    def _state(self, tool: ToolSpec, args: Mapping[str, Any]) -> str:
-        canonical = json.dumps([tool.name, args], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        digest = hmac.new(self._key, canonical.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        self._clock = clock
+        self._answer_timeout = answer_timeout
+        self._spent = _Spent(max_spent)
 
     async def ask(
         self, ctx: ServerRequestContext[Any], params: CallToolRequestParams, tool: ToolSpec, args: Mapping[str, Any]
-    ) -> Decision | InputRequiredResult:
+    ) -> Outcome:
+        text = question(tool, args)
+        if len(text) > MAX_QUESTION:
+            return error_result(
+                f"Not done: SQUARE_CONFIRM_DESTRUCTIVE is on and the question showing every change of this "
+                f"call would be {len(text):,} characters, over the {MAX_QUESTION:,} a confirmation may take (it "
+                "is never cut short, so that no change goes unseen); nothing was sent to Square. Next step: send "
+                "fewer customers per call, or shorter values."
+            )
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-            return self._modern(ctx, params, tool, args)
+            decision = self._modern(ctx, params, tool, args)
+        else:
+            decision = await self._legacy(ctx, text)
+        if isinstance(decision, InputRequiredResult):
+            return decision
+        if decision == "accept":
+            return "approved"
+        return error_result(f"Not done: {self._refusal(decision)}; nothing was sent to Square.")
+
+    def _refusal(self, decision: Decision) -> str:
+        return {
+            "decline": "the user declined it",
+            "cancel": "the user dismissed the confirmation",
+            "unavailable": "it needs the user's confirmation (SQUARE_CONFIRM_DESTRUCTIVE is on) and this client "
+            "cannot ask the user (no form elicitation)",
+            "timeout": f"the user did not answer the confirmation within {_seconds(self._answer_timeout)}",
+        }[decision]
+
+    async def _legacy(self, ctx: ServerRequestContext[Any], text: str) -> Decision:
         if not ctx.session.check_client_capability(_FORM):
             return "unavailable"
         try:
-            answer = await ctx.session.elicit_form(question(tool, args), _SCHEMA)
+            with anyio.fail_after(self._answer_timeout):  # abandoning it tells the client (notifications/cancelled)
+                answer = await ctx.session.elicit_form(text, _SCHEMA)
+        except TimeoutError:
+            return "timeout"
         except MCPError:  # e.g. no back-channel on stateless HTTP
             return "unavailable"
         return _decision(answer)
@@ -85,17 +142,66 @@ class Confirmer:
     def _modern(
         self, ctx: ServerRequestContext[Any], params: CallToolRequestParams, tool: ToolSpec, args: Mapping[str, Any]
     ) -> Decision | InputRequiredResult:
-        state = self._state(tool, args)
         answer = (params.input_responses or {}).get(_KEY)
-        verified = params.request_state is not None and hmac.compare_digest(params.request_state, state)
-        if answer is not None and verified:
+        if answer is not None and params.request_state is not None and self._redeem(params.request_state, tool, args):
             return _decision(answer) if isinstance(answer, ElicitResult) else "decline"
-        # No answer yet, or an answer to some other question (other arguments, another process's key):
-        # it approves nothing, and the human is asked about this very call.
+        # No answer yet, or an answer that is replayed, expired, or to some other question (other arguments,
+        # another process's key): it approves nothing, and the human is asked about this very call, afresh.
         if not ctx.session.check_client_capability(_FORM):
             return "unavailable"
         request = ElicitRequest(params=ElicitRequestFormParams(message=question(tool, args), requested_schema=_SCHEMA))
-        return InputRequiredResult(input_requests={_KEY: request}, request_state=state)
+        return InputRequiredResult(input_requests={_KEY: request}, request_state=self._issue(tool, args))
+
+    def _signature(self, tool: ToolSpec, args: Mapping[str, Any], nonce: str, issued: int) -> str:
+        # ASCII JSON: a lone surrogate in an argument is escaped rather than failing to encode.
+        canonical = json.dumps([tool.name, args, nonce, issued], sort_keys=True, separators=(",", ":"))
+        digest = hmac.new(self._key, canonical.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def _issue(self, tool: ToolSpec, args: Mapping[str, Any]) -> str:
+        nonce, issued = secrets.token_urlsafe(16), int(self._clock() * 1000)
+        return f"{nonce}.{issued}.{self._signature(tool, args, nonce, issued)}"
+
+    def _redeem(self, state: str, tool: ToolSpec, args: Mapping[str, Any]) -> bool:
+        """Whether `state` is one this server issued for exactly this call, unexpired and unused; if so, it
+        is used up now (no await between check and use, so two concurrent retries cannot both pass)."""
+        parts = state.split(".") if len(state) <= 200 and state.isascii() else []
+        if len(parts) != 3 or not parts[0] or not (parts[1].isascii() and parts[1].isdigit()):
+            return False
+        nonce, issued, signature = parts[0], int(parts[1]), parts[2]
+        expected = self._signature(tool, args, nonce, issued)
+        if not hmac.compare_digest(signature.encode(), expected.encode()):
+            return False
+        now = int(self._clock() * 1000)
+        if not -_SKEW_MS <= now - issued <= APPROVAL_TTL * 1000:
+            return False
+        return self._spent.spend(nonce, issued, now)
+
+
+class _Spent:
+    """Nonces of answered states, kept until they expire. Bounded: past the cap, expired ones are pruned,
+    then the oldest forgotten, and every state issued no later than a forgotten one counts as expired,
+    so forgetting never makes a replay possible (it can only make a late answer be asked again)."""
+
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+        self._issued: dict[str, int] = {}
+        self._floor = -1
+
+    def __len__(self) -> int:
+        return len(self._issued)
+
+    def spend(self, nonce: str, issued: int, now: int) -> bool:
+        if issued <= self._floor or nonce in self._issued:
+            return False
+        self._issued[nonce] = issued
+        if len(self._issued) > self._cap:
+            oldest_valid = now - int(APPROVAL_TTL * 1000)
+            self._issued = {n: t for n, t in self._issued.items() if t >= oldest_valid}
+            while len(self._issued) > self._cap:
+                oldest = min(self._issued, key=self._issued.__getitem__)
+                self._floor = max(self._floor, self._issued.pop(oldest))
+        return True
 
 
 def _decision(answer: ElicitResult) -> Decision:

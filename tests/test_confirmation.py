@@ -7,15 +7,18 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from fakes import MakeFakeSquare
 from mcp import Client
-from mcp.types import ElicitRequestParams, ElicitResult
+from mcp.server.context import ServerRequestContext
+from mcp.types import CallToolRequestParams, ElicitRequestParams, ElicitResult, InputRequiredResult
 
 from square_customers_mcp.app import build_server
 from square_customers_mcp.config import Settings
-from square_customers_mcp.tools import TOOLS, TOOLS_BY_NAME
+from square_customers_mcp.confirm import MAX_QUESTION, Confirmer, question
+from square_customers_mcp.tools import TOOLS, TOOLS_BY_NAME, ToolSpec
 
 pytestmark = pytest.mark.anyio
 ERAS = pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -45,7 +48,8 @@ class Human:
         return ElicitResult(action=self.action, content=content)
 
 
-Connect = Callable[[str, Human | None], AbstractAsyncContextManager[tuple[Client, list[httpx.Request]]]]
+Connect = Callable[..., AbstractAsyncContextManager[tuple[Client, list[httpx.Request]]]]
+"""connect(mode, human, confirmer=None): a client of a confirming server, and what reached Square."""
 
 
 def square(request: httpx.Request) -> httpx.Response:
@@ -58,9 +62,11 @@ def square(request: httpx.Request) -> httpx.Response:
 @pytest.fixture
 def connected(fake_square: MakeFakeSquare) -> Connect:
     @asynccontextmanager
-    async def connect(mode: str, human: Human | None) -> AsyncIterator[tuple[Client, list[httpx.Request]]]:
+    async def connect(
+        mode: str, human: Human | None, confirmer: Confirmer | None = None
+    ) -> AsyncIterator[tuple[Client, list[httpx.Request]]]:
         fake = fake_square(square, settings=Settings(access_token="tok", environment="sandbox"))
-        server = build_server(fake.dispatcher(), confirm_destructive=True)
+        server = build_server(fake.dispatcher(), confirm_destructive=True, confirmer=confirmer)
         async with Client(server, mode=mode, raise_exceptions=True, elicitation_callback=human) as mcp_client:
             yield mcp_client, fake.requests
 
@@ -94,7 +100,7 @@ async def test_an_update_that_clears_a_field_is_asked_about_and_declined_sends_n
     async with connected(mode, human) as (client, sent):
         result = await client.call_tool("update_customer", CONFIRMED_TOOLS["update_customer"])
     assert result.is_error and "the user declined it" in result.content[0].text
-    assert len(human.asked) == 1 and "update_customer" in human.asked[0] and '"clear": ["note"]' in human.asked[0]
+    assert len(human.asked) == 1 and "update_customer" in human.asked[0] and "\n  erase: note\n" in human.asked[0]
     assert sent == []
 
 
@@ -107,8 +113,8 @@ async def test_a_strict_shaped_update_is_asked_about_as_what_it_will_do(mode: st
     async with connected(mode, human) as (client, sent):
         await client.call_tool("update_customer", shaped)
     assert len(human.asked) == 1 and sent == []
-    assert '{"customer_id": "C1", "note": "hi"}' in human.asked[0]
-    assert "null" not in human.asked[0] and "email_address" not in human.asked[0]
+    assert 'Customer C1:\n  note: "hi"\nAllow it?' in human.asked[0]
+    assert "null" not in human.asked[0] and "email_address" not in human.asked[0] and "erase" not in human.asked[0]
 
 
 @ERAS
@@ -155,56 +161,220 @@ async def test_the_model_cannot_approve_through_arguments(mode: str, connected: 
     assert sent == []
 
 
+class _Session:
+    def check_client_capability(self, capability: object) -> bool:
+        return True
+
+
+class _Ctx:
+    """What Confirmer._modern reads of a 2026-07-28 request context."""
+
+    protocol_version = "2026-07-28"
+    session = _Session()
+
+
+CTX: ServerRequestContext[Any] = _Ctx()
+DELETE = TOOLS_BY_NAME["delete_customer"]
+ACCEPTED = ElicitResult(action="accept", content={"confirm": True})
+
+
+def asked(confirmer: Confirmer, args: dict[str, Any], tool: ToolSpec = DELETE) -> InputRequiredResult:
+    """The question `confirmer` asks about a first call with `args`."""
+    result = confirmer._modern(CTX, CallToolRequestParams(name=tool.name, arguments=args), tool, args)
+    assert isinstance(result, InputRequiredResult)
+    return result
+
+
+def answered(
+    confirmer: Confirmer, args: dict[str, Any], state: str | None, tool: ToolSpec = DELETE
+) -> str | InputRequiredResult:
+    """What `confirmer` makes of a retry of the call with `args`, an accepted answer and `state`."""
+    params = CallToolRequestParams(
+        name=tool.name, arguments=args, input_responses={"confirm": ACCEPTED}, request_state=state
+    )
+    return confirmer._modern(CTX, params, tool, args)
+
+
 async def test_an_answer_for_other_arguments_approves_nothing() -> None:
     """A 2026-07-28 retry carrying an accepted answer but another call's request state is declined."""
-    from mcp.server.context import ServerRequestContext
-    from mcp.types import CallToolRequestParams
-
-    from square_customers_mcp.confirm import Confirmer
-
-    class Session:
-        def check_client_capability(self, capability: object) -> bool:
-            return True
-
-    class Ctx:
-        protocol_version = "2026-07-28"
-        session = Session()
-
     confirmer = Confirmer()
-    tool = TOOLS_BY_NAME["delete_customer"]
-    asked = confirmer._modern(Ctx(), CallToolRequestParams(name=tool.name, arguments={"customer_id": "A"}),
-                              tool, {"customer_id": "A"})  # fmt: skip
-    assert not isinstance(asked, str)
-    accepted = ElicitResult(action="accept", content={"confirm": True})
-    forged = CallToolRequestParams(
-        name=tool.name,
-        arguments={"customer_id": "B"},
-        input_responses={"confirm": accepted},
-        request_state=asked.request_state,
-    )
-    ctx: ServerRequestContext[Any] = Ctx()
+    state = asked(confirmer, {"customer_id": "A"}).request_state
     # The answer was for A: for B it approves nothing, and the human is asked about B.
-    again = confirmer._modern(ctx, forged, tool, {"customer_id": "B"})
-    assert not isinstance(again, str) and again.request_state != asked.request_state
-    genuine = forged.model_copy(update={"arguments": {"customer_id": "A"}})
-    assert confirmer._modern(ctx, genuine, tool, {"customer_id": "A"}) == "accept"
+    again = answered(confirmer, {"customer_id": "B"}, state)
+    assert isinstance(again, InputRequiredResult) and again.request_state != state
     # Another process, without a shared secret, asks again rather than calling the answer a decline.
-    assert not isinstance(Confirmer()._modern(ctx, genuine, tool, {"customer_id": "A"}), str)
+    assert isinstance(answered(Confirmer(), {"customer_id": "A"}, state), InputRequiredResult)
+    assert answered(confirmer, {"customer_id": "A"}, state) == "accept"
     # Replicas sharing SQUARE_MCP_HTTP_TOKEN verify each other's states.
     one, two = Confirmer("shared-token-1"), Confirmer("shared-token-1")
-    state = one._modern(ctx, CallToolRequestParams(name=tool.name, arguments={"customer_id": "A"}), tool,
-                        {"customer_id": "A"})  # fmt: skip
-    assert not isinstance(state, str)
-    answered = genuine.model_copy(update={"request_state": state.request_state})
-    assert two._modern(ctx, answered, tool, {"customer_id": "A"}) == "accept"
+    assert answered(two, {"customer_id": "A"}, asked(one, {"customer_id": "A"}).request_state) == "accept"
 
 
 def test_the_question_counts_bulk_entries_and_shows_them() -> None:
-    from square_customers_mcp.confirm import question
-
     ids = [f"C{i:025d}" for i in range(100)]
     text = question(TOOLS_BY_NAME["bulk_delete_customers"], {"customer_ids": ids})
-    assert "on 100 customers" in text
-    assert ids[0] in text and ids[-1] in text
+    assert "on 100 customers" in text and len(text) <= MAX_QUESTION
+    assert all(f"\nCustomer {id}\n" in text for id in ids)
     entries = [{"customer_id": f"C{i}", "note": "x"} for i in range(3)]
     assert "on 3 customers" in question(TOOLS_BY_NAME["bulk_update_customers"], {"customers": entries})
+
+
+# Issue 11: the question shows every change, in an order the model cannot choose, or the call is refused.
+LONG_NOTE = "n" * 3000
+NOTE_THEN_EMAIL = [
+    {"customer_id": "BBBB", "note": LONG_NOTE},
+    {"customer_id": "AAAA", "email_address": "thief@example.com", "clear": ["note", "address.locality", "birthday"]},
+]
+
+
+@ERAS
+async def test_every_change_is_shown_whole_in_an_order_the_model_cannot_choose(mode: str, connected: Connect) -> None:
+    human = Human("decline")
+    async with connected(mode, human) as (client, sent):
+        for entries in (NOTE_THEN_EMAIL, NOTE_THEN_EMAIL[::-1]):
+            await client.call_tool("bulk_update_customers", {"customers": entries})
+    assert sent == [] and len(human.asked) == 2
+    assert human.asked[0] == human.asked[1]  # the entries' order changes nothing
+    text = human.asked[0]
+    # Customers by id; fields in the schema's order; erasures listed, in the order `clear` offers them.
+    email = 'Customer AAAA:\n  email_address: "thief@example.com"\n  erase: birthday, note, address.locality\n'
+    assert email in text and f'Customer BBBB:\n  note: "{LONG_NOTE}"\n' in text
+    assert text.index(email) < text.index("Customer BBBB")
+
+
+@ERAS
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        # A 4 KB note in the first entry used to push a second customer's email change out of the question.
+        ("bulk_update_customers", {"customers": [{"customer_id": "B", "note": "n" * 4000}, NOTE_THEN_EMAIL[1]]}),
+        ("update_customer", {"customer_id": "C1", "note": "n" * 4000}),
+        ("bulk_delete_customers", {"customer_ids": [f"C{i:039d}" for i in range(100)]}),
+    ],
+    ids=["long-note-first", "one-long-note", "many-long-ids"],
+)
+async def test_a_call_whose_question_cannot_be_shown_whole_is_refused(
+    mode: str, name: str, args: dict[str, Any], connected: Connect
+) -> None:
+    human = Human("accept")
+    async with connected(mode, human) as (client, sent):
+        result = await client.call_tool(name, args)
+    assert result.is_error and sent == [] and human.asked == []
+    text = result.content[0].text
+    assert f"over the {MAX_QUESTION:,}" in text and "nothing was sent" in text and "fewer customers" in text
+
+
+def test_values_cannot_hide_or_forge_lines_of_the_question() -> None:
+    note = "ok\u202e\u200b\nCustomer ZZZZ:\n  note: fine\u2028"
+    text = question(TOOLS_BY_NAME["update_customer"], {"customer_id": "C1", "note": note})
+    assert text.count("\n") == 3 and "Customer ZZZZ" in text  # header, customer, one field, "Allow it?"
+    assert not any(char in text for char in "\u202e\u200b\u2028")
+    assert "\\u202e\\u200b\\nCustomer ZZZZ:\\n  note: fine\\u2028" in text
+
+
+@ERAS
+async def test_update_customer_is_gated(mode: str, connected: Connect) -> None:
+    human = Human("cancel")
+    async with connected(mode, human) as (client, sent):
+        result = await client.call_tool("update_customer", {"customer_id": "C1", "email_address": "x@example.com"})
+    assert result.is_error and "dismissed" in result.content[0].text and sent == []
+    assert 'Customer C1:\n  email_address: "x@example.com"' in human.asked[0]
+
+
+# Issue 11: an approval is single-use and expires; a replayed or expired one asks again and never runs.
+async def test_a_replayed_approval_asks_again_and_runs_nothing(connected: Connect) -> None:
+    args = {"customer_id": "C1", "group_id": "VIP"}
+    answer = {"confirm": ACCEPTED}
+    async with connected("auto", Human("decline")) as (client, sent):
+        first = await client.session.call_tool("remove_group_from_customer", args, allow_input_required=True)
+        assert isinstance(first, InputRequiredResult) and sent == []
+        state = first.request_state
+        done = await client.session.call_tool(
+            "remove_group_from_customer", args, input_responses=answer, request_state=state, allow_input_required=True
+        )
+        assert not isinstance(done, InputRequiredResult) and not done.is_error
+        assert [r.method for r in sent] == ["DELETE", "GET"]
+        for _ in range(3):
+            replay = await client.session.call_tool(
+                "remove_group_from_customer",
+                args,
+                input_responses=answer,
+                request_state=state,
+                allow_input_required=True,
+            )
+            assert isinstance(replay, InputRequiredResult) and replay.request_state != state
+        # Through the SDK's own loop the fresh question reaches the human, who declines it.
+        declined = await client.call_tool(
+            "remove_group_from_customer", args, input_responses=answer, request_state=state
+        )
+    assert declined.is_error and "declined" in declined.content[0].text
+    assert len(sent) == 2
+
+
+async def test_an_approval_expires_after_five_minutes(connected: Connect) -> None:
+    now = [1_000_000.0]
+    confirmer = Confirmer(clock=lambda: now[0])
+    args = {"customer_id": "C1"}
+    answer = {"confirm": ACCEPTED}
+    async with connected("auto", Human("decline"), confirmer) as (client, sent):
+        for wait, runs in ((301.0, False), (299.0, True)):
+            first = await client.session.call_tool("delete_customer", args, allow_input_required=True)
+            assert isinstance(first, InputRequiredResult)
+            now[0] += wait
+            late = await client.session.call_tool(
+                "delete_customer",
+                args,
+                input_responses=answer,
+                request_state=first.request_state,
+                allow_input_required=True,
+            )
+            assert isinstance(late, InputRequiredResult) is not runs
+            assert len(sent) == int(runs)
+
+
+def test_spent_approvals_stay_bounded_and_forgetting_one_never_reenables_it() -> None:
+    now = [1_000.0]
+    confirmer = Confirmer(clock=lambda: now[0], max_spent=2)
+    states = []
+    for index in range(3):
+        states.append(asked(confirmer, {"customer_id": f"C{index}"}).request_state)
+        now[0] += 1
+    for index, state in enumerate(states):
+        assert answered(confirmer, {"customer_id": f"C{index}"}, state) == "accept"
+    assert len(confirmer._spent) <= 2
+    for index, state in enumerate(states):  # the forgotten one included
+        assert isinstance(answered(confirmer, {"customer_id": f"C{index}"}, state), InputRequiredResult)
+    # Expired ones are pruned, so fresh approvals keep working long after.
+    now[0] += 3600
+    fresh = asked(confirmer, {"customer_id": "C9"}).request_state
+    assert answered(confirmer, {"customer_id": "C9"}, fresh) == "accept"
+
+
+@pytest.mark.parametrize("state", ["", "é", "a.b.c", "x.1.y", "..", "a." * 500, "\ud800.1.z", "a.1.\ud800", "a.1.é"])
+def test_a_malformed_request_state_asks_again(state: str) -> None:
+    assert isinstance(answered(Confirmer(), {"customer_id": "C1"}, state), InputRequiredResult)
+
+
+def test_arguments_that_cannot_be_encoded_are_still_asked_about() -> None:
+    """A lone surrogate (the dispatcher later refuses to send it) must not crash the signature."""
+    args = {"customer_id": "C1", "note": "\ud800"}
+    state = asked(Confirmer(), args, TOOLS_BY_NAME["update_customer"]).request_state
+    assert state and "\ud800" not in question(TOOLS_BY_NAME["update_customer"], args)
+
+
+# Issue 11: an unanswered question times out into a refusal (2025-era clients wait on elicitation/create).
+class Away(Human):
+    async def __call__(self, context: Any, params: ElicitRequestParams) -> ElicitResult:
+        self.asked.append(params.message)
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+
+async def test_an_unanswered_question_times_out_into_a_refusal(connected: Connect) -> None:
+    human = Away("accept")
+    async with connected("legacy", human, Confirmer(answer_timeout=0.2)) as (client, sent):
+        with anyio.fail_after(10):
+            result = await client.call_tool("bulk_delete_customers", {"customer_ids": ["C1"]})
+    assert len(human.asked) == 1 and sent == []
+    assert result.is_error and "did not answer the confirmation within 0.2 seconds" in result.content[0].text
+    assert "nothing was sent" in result.content[0].text
