@@ -9,14 +9,18 @@ from typing import Any
 import httpx
 from mcp.types import CallToolResult, TextContent
 
-from square_customers_mcp.square_client import Attempts, SquareClient, SquareResponse, expand_path
+from square_customers_mcp import validation
+from square_customers_mcp.square_client import Attempts, ResponseTooLarge, SquareClient, SquareResponse, expand_path
 from square_customers_mcp.tools import TOOLS, ToolSpec
 from square_customers_mcp.tools.errors import square_error_text
 from square_customers_mcp.tools.formats import FORMAT_CHECKER
-from square_customers_mcp.tools.redact import masked_values, redact_pii
-from square_customers_mcp.validation import StrictValidator, describe, emptied, given, integral
+from square_customers_mcp.tools.redact import fuzzy_pii_filters, mask_text, masked_values, redact_pii
+from square_customers_mcp.validation import StrictValidator, emptied, given, integral
 
 _MAX_PROBLEMS = 10
+# How much of a failed answer is masked for quoting (whitespace collapsed, as it is quoted): far more than
+# an error quotes, so nothing quoted was cut mid-value; far less than an answer may be, so masking is quick.
+_MASKED_WINDOW = 65_536
 
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
@@ -90,7 +94,7 @@ class Dispatcher:
         try:
             return None, self._prepare(name, arguments)[1]
         except ToolError as error:
-            return error_result(str(error)), {}
+            return error_result(self._shown(str(error))), {}
 
     async def call(
         self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
@@ -98,7 +102,7 @@ class Dispatcher:
         """One tool call. `progress`, when given, hears of the request's steps (bulk tools) and retry waits."""
         try:
             tool, args = self._prepare(name, arguments)
-            steps = _Steps(progress)
+            steps = _Steps(self._masked_progress(progress))
             entries = tool.count_entries(args)
             if entries:
                 await steps.report(f"checked {entries} entries; sending them to Square")
@@ -119,7 +123,21 @@ class Dispatcher:
                 await steps.report(f"done: {result.get('succeeded', 0)} succeeded, {result.get('failed', 0)} failed")
             return success_result(redact_pii(result) if self.redact_pii else result)
         except ToolError as error:
-            return error_result(str(error))
+            # Errors can quote values (Square echoes a bad email back; a malformed answer is quoted).
+            return error_result(self._shown(str(error)))
+
+    def _shown(self, text: str) -> str:
+        """Text for the model: with SQUARE_REDACT_PII, every email/phone-looking part masked."""
+        return mask_text(text) if self.redact_pii else text
+
+    def _masked_progress(self, progress: Progress | None) -> Progress | None:
+        if progress is None or not self.redact_pii:
+            return progress
+
+        async def masked(value: float, total: float | None, message: str | None) -> None:
+            await progress(value, total, None if message is None else mask_text(message))
+
+        return masked
 
     def _prepare(self, name: str, arguments: Mapping[str, Any] | None) -> tuple[ToolSpec, dict[str, Any]]:
         tool = self._tools.get(name)
@@ -142,17 +160,23 @@ class Dispatcher:
                     "so results show a***@example.com); writing it would overwrite the real one. Leave the field "
                     "out to keep it; nothing was sent to Square."
                 )
+        if self.redact_pii:
+            fuzzy = fuzzy_pii_filters(args)
+            if fuzzy:
+                # The refusal never depends on the guessed text, so it tells the model nothing either.
+                raise ToolError(
+                    f"Invalid arguments for {name}: {', '.join(fuzzy)} is refused because SQUARE_REDACT_PII is "
+                    "on: emails and phone numbers are masked, and fuzzy matches on them would reveal the hidden "
+                    'value piece by piece. Search with the whole value instead, e.g. {"exact": '
+                    '"ada@example.com"} or {"exact": "+12125554240"}; nothing was sent to Square.'
+                )
         args = integral(args)
         if tool.prepare is not None:
             args = tool.prepare(args)
         return tool, args
 
     def problems(self, tool: ToolSpec, args: Mapping[str, Any]) -> list[str]:
-        errors = sorted(self._validators[tool.name].iter_errors(args), key=lambda e: (e.json_path, e.message))
-        problems = [describe(error) for error in errors]
-        if not problems:  # the extra rules assume well-typed arguments
-            for check in tool.checks:
-                problems += check(args)
+        problems = validation.problems(self._validators[tool.name], tool.checks, args)
         if len(problems) > _MAX_PROBLEMS:
             problems = [*problems[:_MAX_PROBLEMS], f"... and {len(problems) - _MAX_PROBLEMS} more"]
         return problems
@@ -183,6 +207,10 @@ class Dispatcher:
                 on_wait=steps.report,
                 attempts=attempts,
             )
+        except ResponseTooLarge as error:
+            raise ToolError(
+                f"{error}" + (_unknown(tool, args, attempts) or " Next step: ask for less, e.g. a smaller `limit`.")
+            ) from None
         except httpx.InvalidURL as error:
             raise ToolError(
                 f"Invalid arguments: they do not fit in a URL ({error}); nothing was sent to Square."
@@ -207,20 +235,31 @@ class Dispatcher:
                 f"NETWORK_ERROR: Square's answer could not be read ({type(error).__name__}). Next step: retry the call."
             ) from None
         if response.status >= 400 or not isinstance(response.body, dict):
+            body, text = self._quotable(response)
             if response.attempts > 1 and response.status in (404, 409):
                 # An earlier attempt may have been applied and its answer lost: a retried delete finds
                 # nothing, a retried versioned update finds a newer version. Do not send the model hunting.
                 raise ToolError(
-                    square_error_text(response.status, response.body, response.text, step=False)
+                    square_error_text(response.status, body, text, step=False)
                     + f" Square's answer to an earlier attempt of this call was lost, so that attempt may already "
                     f"have been applied (this was attempt {response.attempts}). Next step: retrieve the customer "
                     "to see its current state before doing anything else."
                 )
             unknown = _unknown(tool, args, attempts)
             if unknown:
-                raise ToolError(square_error_text(response.status, response.body, response.text, step=False) + unknown)
-            raise ToolError(square_error_text(response.status, response.body, response.text, hints=tool.hints))
+                raise ToolError(square_error_text(response.status, body, text, step=False) + unknown)
+            raise ToolError(square_error_text(response.status, body, text, hints=tool.hints))
         return response
+
+    def _quotable(self, response: SquareResponse) -> tuple[Any, str]:
+        """(body, text) of a failed or malformed answer, for quoting in the error. With SQUARE_REDACT_PII,
+        masked before the quote is cut short (a cut value would slip past the mask), and re-serialised from
+        the parsed JSON when there is some (so a JSON-escaped `\\u0040` cannot hide an email)."""
+        if not self.redact_pii:
+            return response.body, response.text
+        body = redact_pii(response.body) if isinstance(response.body, dict) else None  # Square's error list
+        text = response.text if response.body is None else _compact(response.body)
+        return body, mask_text(" ".join(text.split())[:_MASKED_WINDOW])
 
 
 def _unknown(tool: ToolSpec, args: Mapping[str, Any], attempts: Attempts) -> str:
