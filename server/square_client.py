@@ -15,6 +15,7 @@ import httpx
 
 from square_customers_mcp import __version__
 from square_customers_mcp.config import Settings
+from square_customers_mcp.logs import Scrubber
 from square_customers_mcp.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger("square_customers_mcp.client")
@@ -25,6 +26,20 @@ LOCAL_TOKEN = "local-sandbox"  # noqa: S105 - not a secret, the sandbox accepts 
 
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Far above any real Customers answer (a page of 100 full customers is well under 1 MiB); reading stops here.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+# Headers that describe the bytes on the wire, not the decoded body the capped read keeps.
+_WIRE_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+
+
+class ResponseTooLarge(httpx.HTTPError):
+    """Square's answer was larger than MAX_RESPONSE_BYTES; not retried (it would be as large again)."""
+
+    def __init__(self) -> None:
+        limit = MAX_RESPONSE_BYTES // (1024 * 1024)
+        super().__init__(
+            f"RESPONSE_TOO_LARGE: Square's answer is larger than the {limit} MiB limit, so it was not read."
+        )
 
 
 @dataclass
@@ -69,10 +84,9 @@ class SquareClient:
         self._timeout = settings.timeout_seconds
         token = settings.access_token or LOCAL_TOKEN
         # An upstream that echoes request headers (a proxy, a wrong SQUARE_BASE_URL) must not get the
-        # token into a tool result: answers are scrubbed of it before anything reads them.
+        # token into a tool result: answers are scrubbed of it, in any escaping, before anything reads them.
         # Square tokens are 64 characters; a test's one-letter token would scrub ordinary text.
-        secret = settings.access_token if settings.access_token and len(settings.access_token) >= 12 else None
-        self._secret = secret.encode() if secret else None
+        self._scrubber = Scrubber([settings.access_token], min_length=12)
         self._http = httpx.AsyncClient(
             base_url=settings.resolved_base_url,
             transport=transport,
@@ -114,15 +128,19 @@ class SquareClient:
             wait: float | None = None
             # No attempt may outlive the call's deadline by a whole timeout (but each gets a second at least).
             seconds = min(self._timeout, max(1.0, deadline - time.monotonic())) if retry_safe else self._timeout
+            request = self._http.build_request(
+                method,
+                path,
+                params=_query_params(query),
+                content=content,
+                headers={"Content-Type": "application/json"} if content is not None else None,
+                timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)),
+            )
             try:
-                response = await self._http.request(
-                    method,
-                    path,
-                    params=_query_params(query),
-                    content=content,
-                    headers={"Content-Type": "application/json"} if content is not None else None,
-                    timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)),
-                )
+                response = await self._send_capped(request)
+            except ResponseTooLarge:
+                attempts.may_have_applied = True  # Square answered, so it acted on the request
+                raise
             except httpx.TransportError as error:  # includes timeouts
                 # A connection that never opened (or never left the pool) sent nothing; any other failure
                 # may have reached Square.
@@ -147,12 +165,32 @@ class SquareClient:
                 await on_wait(f"{reason}; retry {attempt}/{policy.max_attempts - 1} in {delay:.1f}s")
             await anyio.sleep(delay)
 
-    def _parse(self, response: httpx.Response, attempts: int) -> SquareResponse:
-        raw = response.content
-        if self._secret and self._secret in raw:
-            raw = raw.replace(self._secret, b"***")
+    async def _send_capped(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and read at most MAX_RESPONSE_BYTES of its (decoded) answer, else ResponseTooLarge."""
+        response = await self._http.send(request, stream=True)
         try:
-            parsed = json.loads(raw) if raw else None  # Square answers UTF-8 JSON
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+                raise ResponseTooLarge
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise ResponseTooLarge
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        # A read response holding the decoded body, so what follows never touches the network again.
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
+
+    def _parse(self, response: httpx.Response, attempts: int) -> SquareResponse:
+        # The bytes first (the token literal, \u-escaped or percent-encoded, also partly), for the raw-text
+        # error path; then every decoded string and key, whatever escaping got past the byte pass.
+        raw = self._scrubber.raw(response.content)
+        try:
+            parsed = self._scrubber.decoded(json.loads(raw)) if raw else None  # Square answers UTF-8 JSON
         except (ValueError, RecursionError):
             parsed = None
         return SquareResponse(response.status_code, parsed, raw, attempts)

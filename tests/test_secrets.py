@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -185,3 +186,88 @@ def test_short_secrets_do_not_garble_logs() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "a tiny token t appears", None, None)
     assert SecretFilter(["t"]).filter(record)
     assert record.getMessage() == "a tiny token t appears"
+
+
+def json_escaped(text: str, *, upper: bool = False, every: int = 1) -> str:
+    """`text` with every `every`-th character written as a JSON \\uXXXX escape (the rest literal)."""
+    return "".join(
+        (f"\\u{ord(c):04X}" if upper else f"\\u{ord(c):04x}") if i % every == 0 else c for i, c in enumerate(text)
+    )
+
+
+def percent_encoded(text: str) -> str:
+    return "".join(f"%{ord(c):02X}" for c in text)
+
+
+ECHOES = {
+    "escaped": json_escaped(FAKE_TOKEN),
+    "escaped, upper-case hex": json_escaped(FAKE_TOKEN, upper=True),
+    "partly escaped": json_escaped(FAKE_TOKEN, every=3),
+    "percent-encoded": percent_encoded(FAKE_TOKEN),
+}
+
+
+def test_the_leak_scan_sees_escaped_and_percent_encoded_tokens() -> None:
+    from leak_scan import leaked_canaries
+
+    for echo in ECHOES.values():
+        assert leaked_canaries(f"note: {echo}.") == [FAKE_TOKEN], echo
+    assert leaked_canaries(percent_encoded(FAKE_TOKEN).lower()) == [FAKE_TOKEN]
+    assert leaked_canaries("EAAAl3akTestToken-0123456789-abcde") == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("spelling", ECHOES)
+async def test_a_token_echoed_in_any_escaping_reaches_no_result(spelling: str, fake_square: MakeFakeSquare) -> None:
+    from leak_scan import leaked_canaries
+
+    echo = ECHOES[spelling]
+
+    def echoing_upstream(request: httpx.Request) -> httpx.Response:
+        # Raw JSON text, so the escapes reach the client as a misbehaving proxy would send them.
+        path = request.url.path
+        if path.endswith("/C1"):
+            body = '{"customer":{"id":"C1","version":1,"note":"seen: %s","%s":1}}' % (echo, echo)  # noqa: UP031
+            return httpx.Response(200, content=body.encode(), headers={"Content-Type": "application/json"})
+        if path.endswith("/C2"):  # JSON, but not Square's error shape: quoted from the raw text
+            return httpx.Response(502, content=f'["{echo}"]'.encode(), headers={"Content-Type": "application/json"})
+        if path.endswith("/C3"):
+            return httpx.Response(502, content=f"<html>bad gateway {echo}</html>".encode())
+        body = '{"errors":[{"code":"UNAUTHORIZED","category":"AUTHENTICATION_ERROR","detail":"bad token %s"}]}' % echo  # noqa: UP031
+        return httpx.Response(401, content=body.encode(), headers={"Content-Type": "application/json"})
+
+    settings = Settings(access_token=FAKE_TOKEN, environment="sandbox", retry_policy=RetryPolicy(max_attempts=1))
+    dispatcher = fake_square(echoing_upstream, settings=settings).dispatcher()
+    results = [await dispatcher.call("retrieve_customer", {"customer_id": c}) for c in ("C1", "C2", "C3", "C9")]
+    assert [r.is_error for r in results] == [False, True, True, True]
+    assert results[0].structured_content == {"customer": {"id": "C1", "version": 1, "note": "seen: ***"}}
+    assert "UNAUTHORIZED" in results[3].content[0].text and "bad token ***" in results[3].content[0].text
+    for result in results:
+        seen = result.content[0].text + json.dumps(result.structured_content) + repr(result)
+        assert leaked_canaries(seen) == [], seen
+
+
+def test_the_client_scrubs_every_decoded_string_and_key() -> None:
+    from square_customers_mcp.logs import Scrubber
+
+    # What JSON decoding can still bring: a percent-encoded token inside a value, a token as a key.
+    parsed = {"a": [{"note": percent_encoded(FAKE_TOKEN)}, FAKE_TOKEN], FAKE_TOKEN: {"x": [[FAKE_TOKEN]]}}
+    assert Scrubber([FAKE_TOKEN]).decoded(parsed) == {"a": [{"note": "***"}, "***"], "***": {"x": [["***"]]}}
+    nested: list[Any] = [FAKE_TOKEN]
+    for _ in range(100_000):  # deeper than the recursion limit: the walk must not recurse
+        nested = [nested]
+    Scrubber([FAKE_TOKEN]).decoded(nested)
+
+
+def test_a_base_url_with_credentials_is_refused_without_echoing_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from square_customers_mcp.cli import main
+
+    monkeypatch.setenv("SQUARE_ACCESS_TOKEN", FAKE_TOKEN)
+    for url in ("https://ops:pa55-w0rd-9@square.example.test", "http://ops:pa55-w0rd-9@127.0.0.1:8765"):
+        monkeypatch.setenv("SQUARE_BASE_URL", url)
+        assert main(["serve"]) == 2
+        captured = capsys.readouterr()
+        assert "must not carry a user name or password" in captured.err
+        assert "pa55-w0rd-9" not in captured.out + captured.err and "ops" not in captured.err
