@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,10 @@ SQUARE_HOSTS: dict[str, str] = {
     "sandbox": "https://connect.squareupsandbox.com",
 }
 DEFAULT_SQUARE_VERSION = "2026-09-16"
+# Bounds of the numeric settings: beyond them a value is a typo, not a choice (an hour-long wait, 1e9 tries).
+MAX_ATTEMPTS = 10
+MAX_WAIT_SECONDS = 3600.0
+MAX_SEED = 100_000  # customers `sandbox --seed` generates
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -46,7 +51,19 @@ def _base_url(raw: str) -> str | None:
         return None
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError("SQUARE_BASE_URL must be an http(s) URL such as https://connect.squareupsandbox.com")
+        # "localhost:8765" parses as scheme "localhost": every call would fail as if Square were down.
+        raise ConfigError(
+            "SQUARE_BASE_URL must be an http(s) URL with a host, such as https://connect.squareupsandbox.com "
+            "or http://127.0.0.1:8765"
+        )
+    try:
+        port = parts.port  # parsing it is what checks it
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ConfigError("SQUARE_BASE_URL has an invalid port: give a number from 1 to 65535")
+    if parts.query or parts.fragment or any(char.isspace() for char in url):
+        raise ConfigError("SQUARE_BASE_URL must be a plain base URL: no spaces, query (?) or fragment (#)")
     if parts.username or parts.password:
         raise ConfigError(
             "SQUARE_BASE_URL must not carry a user name or password: the Square token is the only credential sent"
@@ -77,17 +94,36 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+def whole_number(raw: str, name: str, low: int, high: int) -> int:
+    """A whole number within [low, high]; the error states the range, e.g. for "2.5" or "inf"."""
     try:
-        value = float(raw)
+        value = float(raw.strip())
     except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value < minimum or value != value:  # NaN fails both comparisons
-        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
+        value = math.nan
+    if not (value.is_integer() and low <= value <= high):  # NaN and infinities are not integers
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {raw.strip()!r}")
+    return int(value)
+
+
+def seconds(raw: str, name: str, low: float, high: float) -> float:
+    """A finite number of seconds within [low, high]."""
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:  # NaN fails every comparison; inf is beyond any bound
+        raise ConfigError(f"{name} must be a number of seconds from {low:g} to {high:g}, got {raw.strip()!r}")
     return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    return whole_number(raw, name, low, high) if raw else default
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    return seconds(raw, name, low, high) if raw else default
 
 
 @dataclass(frozen=True)
@@ -123,8 +159,10 @@ class Settings:
         if environment != "local" and not token:
             raise ConfigError(f"SQUARE_ENVIRONMENT={environment} needs SQUARE_ACCESS_TOKEN")
         retry_policy = RetryPolicy(
-            max_attempts=int(_number(env, "SQUARE_MAX_ATTEMPTS", RetryPolicy.max_attempts, minimum=1)),
-            deadline_seconds=_number(env, "SQUARE_RETRY_DEADLINE_SECONDS", RetryPolicy.deadline_seconds, minimum=0),
+            max_attempts=_whole(env, "SQUARE_MAX_ATTEMPTS", RetryPolicy.max_attempts, 1, MAX_ATTEMPTS),
+            deadline_seconds=_seconds(
+                env, "SQUARE_RETRY_DEADLINE_SECONDS", RetryPolicy.deadline_seconds, 0, MAX_WAIT_SECONDS
+            ),
         )
         faults = env.get("SQUARE_SANDBOX_FAULTS", "").strip() or None
         if faults:
@@ -142,7 +180,7 @@ class Settings:
             confirm_destructive=_flag(env, "SQUARE_CONFIRM_DESTRUCTIVE"),
             sandbox_db=env.get("SQUARE_SANDBOX_DB", "").strip() or None,
             sandbox_faults=faults,
-            timeout_seconds=_number(env, "SQUARE_TIMEOUT_SECONDS", 30.0, minimum=0.001),
+            timeout_seconds=_seconds(env, "SQUARE_TIMEOUT_SECONDS", 30.0, 0.001, MAX_WAIT_SECONDS),
             retry_policy=retry_policy,
             http_token=env.get("SQUARE_MCP_HTTP_TOKEN", "").strip() or None,
             sandbox_token=env.get("SQUARE_SANDBOX_TOKEN", "").strip() or None,

@@ -3,12 +3,14 @@ can act on, and the normalisations and guards applied to arguments before they a
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError, validators
+from jsonschema.protocols import Validator
 
 _MAX_MESSAGE = 240
 
@@ -41,6 +43,104 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterab
 
 
 StrictValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+
+
+# Schema failures that mean a value is not of the shape the rules read; other failures (pattern, format,
+# length, enum, ...) leave it well-typed, so the rules still judge it.
+_SHAPE_FAILURES = frozenset({"type", "anyOf", "oneOf", "allOf", "not"})
+_PLACEHOLDERS: dict[str, Callable[[], Any]] = {
+    "object": dict, "array": list, "string": str, "integer": int, "number": float, "boolean": bool,
+}  # fmt: skip
+
+
+def problems(
+    validator: Validator, checks: Sequence[Callable[[Mapping[str, Any]], list[str]]], args: Mapping[str, Any]
+) -> list[str]:
+    """Every problem in one answer, each starting with its JSON path: the schema's, and those of the rules
+    JSON Schema can't say, judged on the well-typed part of the arguments; no repeats, in path order."""
+    errors = sorted(validator.iter_errors(args), key=lambda e: (e.json_path, e.message))
+    found = [describe(error) for error in errors]
+    typed, unjudged = _well_typed(args, errors)
+    if typed is None:  # the arguments as a whole have the wrong shape: nothing for the rules to read
+        return found
+    for check in checks:
+        try:
+            found += [problem for problem in check(typed) if not unjudged(problem.partition(": ")[0])]
+        except (TypeError, AttributeError, KeyError, ValueError):
+            if not errors:
+                raise  # on schema-valid arguments a rule must not fail: that is a bug, not bad input
+            # Shapes the schema already named can still trip a rule; its messages say what to fix first.
+    return sorted(dict.fromkeys(found), key=_path_order)
+
+
+_PATH_STEP = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
+
+
+def _path_order(problem: str) -> list[tuple[int, int, str]]:
+    """Problems sorted by path, list items by number ([2] before [10]), so each entry's problems sit together;
+    the sort is stable, so the schema's message on a path comes before a rule's."""
+    path = problem.partition(": ")[0].removeprefix("$")
+    return [(0, int(index), "") if index else (1, 0, key) for index, key in _PATH_STEP.findall(path)]
+
+
+def _json_path(parts: Sequence[str | int]) -> str:
+    """jsonschema's `json_path` spelling: $.customers[1].note."""
+    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts)
+
+
+def _well_typed(
+    args: Mapping[str, Any], errors: list[ValidationError]
+) -> tuple[Mapping[str, Any] | None, Callable[[str], bool]]:
+    """(a copy of `args` without the values of the wrong shape and without unknown properties, or None if the
+    whole is of the wrong shape; whether a rule's message at a path must be dropped because it judges a value
+    that was taken out (or an object that lost one of its fields).
+
+    A list item is replaced by an empty value of its type, not removed, so later items keep their index."""
+    if not errors:
+        return args, lambda path: False
+    typed = copy.deepcopy(args)
+    removed: list[str] = []
+    parents: set[str] = set()
+    for error in errors:
+        parts = list(error.absolute_path)
+        if error.validator == "additionalProperties":
+            target = _at(typed, parts)
+            known = (error.schema.get("properties") or {}) if isinstance(error.schema, Mapping) else {}
+            if isinstance(target, dict):
+                for key in [key for key in target if key not in known]:
+                    del target[key]
+            continue
+        if error.validator not in _SHAPE_FAILURES:
+            continue
+        if not parts:
+            return None, lambda path: True
+        container = _at(typed, parts[:-1])
+        key = parts[-1]
+        if isinstance(container, dict) and isinstance(key, str):
+            container.pop(key, None)
+        elif isinstance(container, list) and isinstance(key, int) and key < len(container):
+            expected = error.validator_value if error.validator == "type" else None
+            container[key] = _PLACEHOLDERS.get(expected, dict)() if isinstance(expected, str) else None
+        removed.append(error.json_path)
+        if isinstance(container, dict):  # an object that lost a field can't be judged as a whole
+            parents.add(_json_path(parts[:-1]))
+
+    def unjudged(path: str) -> bool:
+        return path in parents or any(path == r or path.startswith((f"{r}.", f"{r}[")) for r in removed)
+
+    return typed, unjudged
+
+
+def _at(value: Any, parts: Sequence[str | int]) -> Any:
+    """The value at `parts` inside `value`, or None where the path no longer leads anywhere."""
+    for part in parts:
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            return None
+    return value
 
 
 _NO_DEFAULT = object()

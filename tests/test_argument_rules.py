@@ -254,3 +254,46 @@ async def test_one_address_line_can_be_cleared_and_conflicts_are_named() -> None
         also="address.address_line_2 is both set and cleared",
     )
     await assert_rejected("update_customer", {**UPDATE, "clear": ["address.nope"]}, "$.clear[0]")
+
+
+@pytest.mark.anyio
+async def test_set_and_cleared_is_named_beside_a_malformed_clear_item() -> None:
+    # clear[1] fails the schema; the rule still judges the readable items, at their own positions.
+    entries = [
+        {"customer_id": AMELIA_ID, "note": "ok"},
+        {"customer_id": MARIE_ID, "note": "x", "clear": ["note", 5]},
+    ]
+    text = await assert_rejected(
+        "bulk_update_customers", {"customers": entries}, "$.customers[1].clear", "$.customers[1].clear[1]"
+    )
+    assert "$.customers[1].clear: note is both set and cleared" in text
+
+
+@pytest.mark.anyio
+async def test_a_duplicate_bulk_id_is_named_beside_a_schema_error() -> None:
+    entries = [{"customer_id": AMELIA_ID, "note": "a"}, {"customer_id": AMELIA_ID, "note": "b", "version": "2"}]
+    text = await assert_rejected(
+        "bulk_update_customers", {"customers": entries}, "$.customers[1].customer_id", "$.customers[1].version"
+    )
+    assert "is already used by an earlier entry" in text
+
+
+def test_a_rule_that_cannot_read_a_malformed_call_leaves_the_schema_errors() -> None:
+    from square_customers_mcp import validation
+    from square_customers_mcp.tools.formats import FORMAT_CHECKER
+
+    schema = {"type": "object", "properties": {"a": {"type": "integer", "maximum": 3}}}
+    validator = validation.StrictValidator(schema, format_checker=FORMAT_CHECKER)
+
+    def fragile(args: Any) -> list[str]:
+        return [f"$.a: {args['a'] + 1} is odd"] if args["a"] % 2 == 0 else []
+
+    assert validation.problems(validator, [fragile], {"a": 4}) == [
+        "$.a: 4 is greater than the maximum of 3",
+        "$.a: 5 is odd",
+    ]
+    # `a` has the wrong type, so the rule (which assumes it) can't run: the schema's message stands alone.
+    assert validation.problems(validator, [fragile], {"a": "4"}) == ["$.a: '4' is not of type 'integer'"]
+    # On arguments the schema accepts, a failing rule is a bug and must not be swallowed.
+    with pytest.raises(KeyError):
+        validation.problems(validator, [fragile], {})

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,109 @@ def test_the_sandbox_command_refuses_options_of_the_mcp_server(flag: list[str]) 
     assert proc.stderr.strip() == (
         f"square-customers-mcp: {flag[0]} applies to the MCP server, not to the `sandbox` command"
     )
+
+
+@pytest.fixture
+def clean_main(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """`cli.main` in-process, with no SQUARE_* variable but those given, and the process's logging left alone."""
+    from square_customers_mcp import cli
+
+    for name in [name for name in os.environ if name.startswith("SQUARE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
+
+    def run(argv: list[str], **env: str) -> int:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return cli.main(argv)
+
+    return run
+
+
+def _one_line(err: str) -> str:
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SQUARE_MAX_ATTEMPTS": "inf"}, "SQUARE_MAX_ATTEMPTS must be a whole number from 1 to 10, got 'inf'"),
+        ({"SQUARE_MAX_ATTEMPTS": "2.5"}, "SQUARE_MAX_ATTEMPTS must be a whole number from 1 to 10, got '2.5'"),
+        ({"SQUARE_TIMEOUT_SECONDS": "1e400"}, "SQUARE_TIMEOUT_SECONDS must be a number of seconds from 0.001 to 3600"),
+        ({"SQUARE_RETRY_DEADLINE_SECONDS": "-1"}, "SQUARE_RETRY_DEADLINE_SECONDS must be a number of seconds from 0"),
+        ({"SQUARE_BASE_URL": "localhost:8765"}, "SQUARE_BASE_URL must be an http(s) URL with a host"),
+        ({"SQUARE_BASE_URL": "http://127.0.0.1:99999"}, "SQUARE_BASE_URL has an invalid port"),
+    ],
+)
+@pytest.mark.parametrize("command", [[], ["serve", "--transport", "http"]], ids=["stdio", "http"])
+def test_a_bad_setting_is_one_line_and_exit_2(
+    clean_main: Callable[..., int],
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    env: dict[str, str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from square_customers_mcp import cli
+
+    async def must_not_serve(*args: object) -> None:
+        raise AssertionError("a bad setting went unnoticed: the server started")
+
+    monkeypatch.setattr(cli, "_serve_mcp", must_not_serve)
+    assert clean_main(command, **env) == 2
+    captured = capsys.readouterr()
+    assert _one_line(captured.err).startswith(f"square-customers-mcp: {message}")
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize("where", ["missing-parent", "a-directory"])
+def test_an_unusable_database_is_one_line_naming_path_and_fix(
+    clean_main: Callable[..., int], capsys: pytest.CaptureFixture[str], tmp_path: Path, where: str
+) -> None:
+    path = "/proc/no-such-dir/customers.db" if where == "missing-parent" else str(tmp_path)
+    # The MCP server's embedded local API, opened inside the event loop, and the `sandbox` command.
+    assert clean_main([], SQUARE_SANDBOX_DB=path) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"square-customers-mcp: cannot open the local API database {path}: ")
+    assert line.endswith("; set SQUARE_SANDBOX_DB to a writable file (or :memory:)")
+
+    assert clean_main(["sandbox", "--db", path]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"square-customers-mcp: cannot open the local API database {path}: ")
+    assert line.endswith("; choose a writable path with --db or SQUARE_SANDBOX_DB")
+
+
+@pytest.mark.parametrize("seed", ["2.5", "-1", "inf", "100001", "many"])
+def test_a_bad_seed_states_the_range(
+    clean_main: Callable[..., int], capsys: pytest.CaptureFixture[str], seed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from square_customers_mcp import cli
+
+    def must_not_run(*args: object) -> int:
+        raise AssertionError(f"--seed {seed} went unnoticed: the local API started")
+
+    monkeypatch.setattr(cli, "_run_sandbox", must_not_run)
+    with pytest.raises(SystemExit) as exit_info:
+        clean_main(["sandbox", "--db", ":memory:", "--seed", seed])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--seed must be a whole number from 0 to 100000, got {seed!r}" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_the_real_script_reports_bad_configuration_in_one_line(tmp_path: Path) -> None:
+    for argv, env, expected in [
+        ([], {"SQUARE_MAX_ATTEMPTS": "inf"}, "SQUARE_MAX_ATTEMPTS must be a whole number from 1 to 10"),
+        ([], {"SQUARE_SANDBOX_DB": str(tmp_path)}, f"cannot open the local API database {tmp_path}: "),
+        (["sandbox", "--db", str(tmp_path)], {}, f"cannot open the local API database {tmp_path}: "),
+    ]:
+        proc = subprocess.run(
+            [str(SCRIPT), *argv], input="", capture_output=True, text=True, timeout=30, env=_env(**env)
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert expected in _one_line(proc.stderr)
+        assert proc.stdout == ""

@@ -359,3 +359,91 @@ async def test_an_impossible_birthday_is_rejected(birthday: str) -> None:
 async def test_a_lone_surrogate_in_a_query_string_is_a_tool_error() -> None:
     result, _ = await call_tool("list_customers", {"cursor": "\ud800"})
     assert result.is_error
+
+
+def _named(text: str) -> list[str]:
+    """The problems of a rejection, one per `- ` line, in the order given."""
+    return [line[2:] for line in text.splitlines() if line.startswith("- ")]
+
+
+PHONE_RULE = "a phone number needs 9-16 digits with an optional leading +"
+
+
+@pytest.mark.anyio
+async def test_a_bad_email_and_a_bad_phone_are_named_in_one_answer() -> None:
+    # The email fails the schema (format), the phone only the digit rule JSON Schema can't say: both at once.
+    text = await assert_rejected(
+        "create_customer",
+        {"email_address": "ada-at-example", "phone_number": "12"},
+        "$.email_address",
+        "$.phone_number",
+    )
+    assert PHONE_RULE in text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("tool", "args", "paths"),
+    [
+        pytest.param(
+            "create_customer",
+            {"given_name": 42, "birthday": "1990-02-30", "phone_number": "call me"},
+            ["$.birthday", "$.given_name", "$.phone_number"],
+            id="wrong-type-beside-two-rule-errors",
+        ),
+        pytest.param(
+            "update_customer",
+            {"customer_id": CUSTOMER_ID, "address": {"country": "USA"}, "phone_number": "+1"},
+            ["$.address.country", "$.phone_number"],
+            id="enum-beside-rule",
+        ),
+        pytest.param(
+            "bulk_create_customers",
+            {"customers": ["Ada", {"nickname": "N", "birthday": "02-30"}, {"given_name": "B", "email_address": "b@"}]},
+            ["$.customers[0]", "$.customers[1]", "$.customers[1].birthday", "$.customers[2].email_address"],
+            id="bulk-entries-keep-their-index",
+        ),
+    ],
+)
+async def test_schema_and_rule_problems_are_named_together(tool: str, args: dict[str, Any], paths: list[str]) -> None:
+    text = await assert_rejected(tool, args, *paths)
+    assert len(_named(text)) == len(paths), text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("tool", "args", "path"),
+    [
+        ("create_customer", {"given_name": 42}, "$.given_name"),
+        ("create_customer", {"email_address": ["a@example.com"]}, "$.email_address"),
+        ("update_customer", {"customer_id": CUSTOMER_ID, "note": 5}, "$.note"),
+        ("bulk_update_customers", {"customers": [{"customer_id": CUSTOMER_ID, "note": 5}]}, "$.customers[0].note"),
+    ],
+)
+async def test_a_field_of_the_wrong_type_is_not_also_called_missing(tool: str, args: dict[str, Any], path: str) -> None:
+    # A rule about the whole object ("give at least one of ...", "name at least one field to change") can't be
+    # judged while one of its fields is unreadable: the type error is the one thing to fix.
+    text = await assert_rejected(tool, args, path)
+    assert _named(text) == [line for line in _named(text) if line.startswith(f"{path}:")], text
+
+
+@pytest.mark.anyio
+async def test_an_unknown_property_does_not_hide_the_rules() -> None:
+    text = await assert_rejected(
+        "create_customer", {"given_name": "Ada", "emial": "ada@example.com", "birthday": "13-45"}, "$", "$.birthday"
+    )
+    assert "'emial' was unexpected" in text
+
+
+@pytest.mark.anyio
+async def test_problems_come_in_path_order_without_repeats() -> None:
+    entries: list[Any] = [{"given_name": f"C{i}", "idempotency_key": f"k{i}"} for i in range(12)]
+    entries[10] = {"given_name": "C10", "idempotency_key": "k3", "phone_number": "1"}
+    entries[2] = {"given_name": 7, "idempotency_key": "k2x", "birthday": "02-30"}
+    text = await assert_rejected("bulk_create_customers", {"customers": entries})
+    assert [problem.partition(": ")[0] for problem in _named(text)] == [
+        "$.customers[2].birthday",
+        "$.customers[2].given_name",
+        "$.customers[10].idempotency_key",
+        "$.customers[10].phone_number",
+    ], text

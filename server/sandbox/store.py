@@ -96,6 +96,10 @@ CREATE TABLE IF NOT EXISTS idempotency (
 """
 
 
+class StoreOpenError(Exception):
+    """The database file can't be created, opened or written (a missing or read-only folder, not a database)."""
+
+
 class Store:
     """The sandbox's database. Close it with `close()` (the app also closes it on ASGI shutdown)."""
 
@@ -107,23 +111,38 @@ class Store:
         self._idle_readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
-        if not self.in_memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = self._connect()
-        self._writer.executescript(SCHEMA)
-        self._writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self._seed_definitions()
+        self._open()
+
+    def _open(self) -> None:
+        """The writer, with the schema in place; a path that can't be a writable database is a StoreOpenError."""
+        writer: sqlite3.Connection | None = None
+        try:
+            if not self.in_memory:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            writer = self._writer = self._connect()
+            writer.executescript(SCHEMA)
+            writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._seed_definitions()
+        except (OSError, sqlite3.Error) as error:
+            if writer is not None:
+                writer.close()
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise StoreOpenError(f"cannot open the local API database {self.path}: {reason}") from None
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
         conn.row_factory = sqlite3.Row
-        if not self.in_memory:
-            conn.execute("PRAGMA journal_mode = WAL")
-            # FULL, not NORMAL: in WAL mode NORMAL already survives a killed process (the WAL is in the OS
-            # cache), but only FULL fsyncs the WAL at every commit, so an answered 200 also survives a power
-            # cut or OS crash. The cost is one fsync per write transaction (a bulk call is one transaction).
-            conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            if not self.in_memory:
+                conn.execute("PRAGMA journal_mode = WAL")
+                # FULL, not NORMAL: in WAL mode NORMAL already survives a killed process (the WAL is in the OS
+                # cache), but only FULL fsyncs the WAL at every commit, so an answered 200 also survives a power
+                # cut or OS crash. The cost is one fsync per write transaction (a bulk call is one transaction).
+                conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = OFF")
+        except sqlite3.Error:
+            conn.close()  # e.g. a file that is not a database: don't leak the handle
+            raise
         return conn
 
     def _seed_definitions(self) -> None:
