@@ -44,6 +44,8 @@ async def json_body(request: Request) -> JSON:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise SquareError("EXPECTED_JSON_BODY", f"The request body is not valid JSON: {error}.") from None
+    except RecursionError:  # json recurses per nesting level; no Square body nests more than a few levels
+        raise SquareError("BAD_REQUEST", "The request body nests JSON arrays or objects too deeply.") from None
     if not isinstance(body, dict):
         raise SquareError("EXPECTED_OBJECT", "The request body must be a JSON object.")
     return body

@@ -40,6 +40,10 @@ FILTER_FIELDS = (
 _SORT_COLUMNS = {"DEFAULT": "sort_name", "CREATED_AT": "created_at"}
 _FILTER_PREFIX = "query.filter"
 MAX_LIMIT = 100
+# The local API's own limits (Square documents none). Each fuzzy token and each `all` id is one SQL term and
+# SQLite refuses a WHERE deeper than 1,000 terms: these keep every filter combination well below that.
+MAX_FILTER_IDS = 1000  # per all/any/none list, as the MCP tool's schema allows
+MAX_FUZZY_TOKENS = 100  # far more words than a 254-character email address can hold
 
 
 @dataclass
@@ -147,7 +151,7 @@ def _creation_source(query: Query, filters: JSON) -> None:
         return
     reject_unknown(source, ("values", "rule"), prefix)
     rule = check_enum(opt_str(source, "rule", prefix) or "INCLUDE", ("INCLUDE", "EXCLUDE"), join(prefix, "rule"))
-    values = opt_str_list(source, "values", prefix) or []
+    values = list(dict.fromkeys(opt_str_list(source, "values", prefix) or []))  # repeats add nothing
     for value in values:
         check_enum(value, CREATION_SOURCES, join(prefix, "values"))
     if values:
@@ -168,8 +172,16 @@ def _text_filter(query: Query, filters: JSON, name: str, *, exact_column: str, f
         query.add(f"{exact_column} = ?", _exact_value(name, exact, join(prefix, "exact")))
     elif fuzzy:
         tokens = fuzzy_tokens(fuzzy)
+        if len(tokens) > MAX_FUZZY_TOKENS:
+            path = join(prefix, "fuzzy")
+            raise SquareError(
+                "VALUE_TOO_LONG",
+                f"`{path}` must have at most {MAX_FUZZY_TOKENS} words; got {len(tokens)}.",
+                field=path,
+            )
         if name == "phone_number":
             tokens = [phone_digits(token) for token in tokens if phone_digits(token)]
+        tokens = list(dict.fromkeys(tokens))
         query.add(f"{fuzzy_column} IS NOT NULL")
         for token in tokens:
             query.add(f"instr({fuzzy_column}, ?) > 0", token)
@@ -205,11 +217,16 @@ def _membership_filter(query: Query, filters: JSON, name: str) -> None:
     # For a page, `+id` keeps SQLite from driving the query from the member list and sorting every member: it
     # walks the sort index and checks membership per row, which stops after one page even for big groups. The
     # count has no order, so there driving from the member list (plain `id`) is the fast plan.
-    for member_of in opt_str_list(wanted, "all", prefix) or []:
-        query.add(f"+id IN ({members} = ?)", member_of, for_count=f"id IN ({members} = ?)")
-        named.append((member_of, join(prefix, "all")))
+    # `all` is one term however many ids it names (one term per id would overflow SQLite's expression depth):
+    # the customers that are members of as many of the distinct ids as there are.
+    every = list(dict.fromkeys(opt_str_list(wanted, "all", prefix, MAX_FILTER_IDS) or []))
+    if every:
+        marks = ", ".join("?" for _ in every)
+        subquery = f"({members} IN ({marks}) GROUP BY customer_id HAVING count(*) = ?)"
+        query.add(f"+id IN {subquery}", *every, len(every), for_count=f"id IN {subquery}")
+        named += [(member_of, join(prefix, "all")) for member_of in every]
     for kind, operator in (("any", "IN"), ("none", "NOT IN")):
-        ids = opt_str_list(wanted, kind, prefix) or []
+        ids = list(dict.fromkeys(opt_str_list(wanted, kind, prefix, MAX_FILTER_IDS) or []))
         if ids:
             subquery = f"({members} IN ({', '.join('?' for _ in ids)}))"
             query.add(f"+id {operator} {subquery}", *ids, for_count=f"id {operator} {subquery}")

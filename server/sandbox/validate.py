@@ -60,13 +60,19 @@ def opt_object(obj: Mapping[str, Any], key: str, prefix: str = "") -> JSON | Non
     return expect_object(value, join(prefix, key))
 
 
-def opt_str_list(obj: Mapping[str, Any], key: str, prefix: str = "") -> list[str] | None:
+def opt_str_list(obj: Mapping[str, Any], key: str, prefix: str = "", max_items: int | None = None) -> list[str] | None:
     value = obj.get(key)
     if value is None:
         return None
     path = join(prefix, key)
     if not isinstance(value, list):
         raise SquareError("EXPECTED_ARRAY", f"Expected `{path}` to be an array.", field=path)
+    if max_items is not None and len(value) > max_items:
+        raise SquareError(
+            "ARRAY_LENGTH_TOO_LONG",
+            f"`{path}` must contain at most {max_items} items; got {len(value)}.",
+            field=path,
+        )
     for index, item in enumerate(value):
         if not isinstance(item, str):
             raise SquareError("INVALID_ARRAY_VALUE", f"Expected `{path}[{index}]` to be a string.", field=path)
