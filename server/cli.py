@@ -11,7 +11,15 @@ from collections.abc import Sequence
 import anyio
 
 from square_customers_mcp import __version__
-from square_customers_mcp.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings, is_loopback, parse_toolsets
+from square_customers_mcp.config import (
+    DEFAULT_SQUARE_VERSION,
+    MAX_SEED,
+    ConfigError,
+    Settings,
+    is_loopback,
+    parse_toolsets,
+    whole_number,
+)
 from square_customers_mcp.logs import configure_logging
 
 log = logging.getLogger("square_customers_mcp")
@@ -26,7 +34,7 @@ environment variables:
   SQUARE_TOOLSETS       offer only these toolsets, comma-separated: profiles, bulk, groups, cards (default: all)
   SQUARE_SCHEMA_REFS    true: publish nested argument objects as $defs/$ref (for llama-index's MCP tools)
   SQUARE_CONFIRM_DESTRUCTIVE  true: deletes, updates and group removals ask the user first (elicitation)
-  SQUARE_REDACT_PII     true: mask email and phone in tool results (a***@example.com, +1******4240)
+  SQUARE_REDACT_PII     true: mask email and phone in all the model reads (a***@example.com); no fuzzy search on them
   SQUARE_SANDBOX_FAULTS inject faults into the in-process sandbox (same SPEC as `sandbox --faults`)
   SQUARE_SANDBOX_DB     local API database file (default: in the user data directory; :memory: allowed)
   SQUARE_SANDBOX_TOKEN  the bearer token the `sandbox` command requires (like --token, but not visible in ps)
@@ -34,7 +42,7 @@ environment variables:
   SQUARE_MAX_ATTEMPTS   attempts per retry-safe request on 429/5xx/network errors (default 5)
   SQUARE_RETRY_DEADLINE_SECONDS  total time a call may spend retrying (default 30)
   SQUARE_MCP_HTTP_TOKEN  bearer token the HTTP transport requires (needed to bind a non-loopback address)
-  SQUARE_MCP_ALLOWED_HOSTS  extra Host values (host:port, comma-separated) the HTTP transport accepts
+  SQUARE_MCP_ALLOWED_HOSTS  extra Host values (host:port, comma-separated) `serve` over HTTP and `sandbox` accept
 
 stdout carries the MCP protocol on stdio; logs go to stderr and never contain the token.
 """
@@ -55,6 +63,19 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--toolsets", default=argparse.SUPPRESS, help="same as SQUARE_TOOLSETS, e.g. profiles,groups")
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 65535 (0: any free port), got {text!r}")
+    return int(text)
+
+
+def _seed(raw: str) -> int:
+    try:
+        return whole_number(raw, "--seed", 0, MAX_SEED)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="square-customers-mcp",
@@ -72,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_common_options(serve)
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address (no authentication!)"
     )
@@ -80,11 +101,15 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="serve the local Square-compatible Customers API over HTTP")
     _add_common_options(sandbox)
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--port", type=_port, default=8765)
     sandbox.add_argument("--db", help="database file (default: SQUARE_SANDBOX_DB or the user data directory)")
-    sandbox.add_argument("--seed", type=int, default=0, help="fill N deterministic customers into an empty store")
     sandbox.add_argument(
-        "--token", help="accept only this bearer token (default: SQUARE_SANDBOX_TOKEN, else any token)"
+        "--seed", type=_seed, default=0, help=f"fill N deterministic customers (0-{MAX_SEED}) into an empty store"
+    )
+    sandbox.add_argument(
+        "--token",
+        help="accept only this bearer token (default: SQUARE_SANDBOX_TOKEN, else any token on loopback); "
+        "a flag is visible in the process list, the variable is not",
     )
     sandbox.add_argument(
         "--faults",
@@ -134,8 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a user stops a foreground server
-        anyio.run(_serve_mcp, settings, transport, args)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a user stops a foreground server
+            anyio.run(_serve_mcp, settings, transport, args)
+    except ConfigError as error:  # found on opening the backend, e.g. an unwritable SQUARE_SANDBOX_DB
+        print(f"square-customers-mcp: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -143,8 +172,10 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
     from square_customers_mcp.app import build_server
     from square_customers_mcp.backend import open_backend
     from square_customers_mcp.dispatcher import Dispatcher
+    from square_customers_mcp.http_server import serve_http
+    from square_customers_mcp.stdio import serve_stdio
     from square_customers_mcp.tools import TOOLS, TOOLSETS
-    from square_customers_mcp.transports import build_http_app, serve_http, serve_stdio
+    from square_customers_mcp.transports import build_http_app
 
     async with open_backend(settings) as backend:
         dispatcher = Dispatcher(
@@ -180,21 +211,38 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
             app = build_http_app(
                 server, args.host, args.port, token=settings.http_token, extra_hosts=settings.http_allowed_hosts
             )
-            await serve_http(server, app, args.host, args.port, args.log_level)
+            await serve_http(app, args.host, args.port, args.log_level)
 
 
 def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
+    from square_customers_mcp.backend import local_api
     from square_customers_mcp.fault_spec import FaultSpecError
-    from square_customers_mcp.sandbox import served_app
+    from square_customers_mcp.http_server import guarded, serve_http
+    from square_customers_mcp.transports import MAX_BODY_BYTES
 
     faults = args.faults or settings.sandbox_faults
     token = args.token or settings.sandbox_token
+    if not is_loopback(args.host) and not token:
+        # Anyone who can reach the port could read and change every customer in the database.
+        print(
+            f"square-customers-mcp: refusing to serve the local API on non-loopback {args.host} without a token; "
+            "set SQUARE_SANDBOX_TOKEN",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        app, served, db_path = served_app(args.db or settings.sandbox_db, token=token, seed=args.seed, faults=faults)
+        app, served, db_path = local_api(
+            args.db or settings.sandbox_db,
+            "choose a writable path with --db or SQUARE_SANDBOX_DB",
+            token=token,
+            seed=args.seed,
+            faults=faults,
+        )
     except FaultSpecError as error:
         print(f"square-customers-mcp: --faults: {error}", file=sys.stderr)
+        return 2
+    except ConfigError as error:
+        print(f"square-customers-mcp: {error}", file=sys.stderr)
         return 2
     log.info(
         "local Square Customers API at http://%s:%d/v2/customers (%s%s); data in %s",
@@ -204,8 +252,10 @@ def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
         f", injecting faults {faults}" if faults else "",
         db_path,
     )
+    protected = guarded(served, args.host, settings.http_allowed_hosts, MAX_BODY_BYTES)
     try:
-        uvicorn.run(served, host=args.host, port=args.port, log_level=args.log_level.lower())
+        with contextlib.suppress(KeyboardInterrupt):
+            anyio.run(serve_http, protected, args.host, args.port, args.log_level)
     finally:
         app.state.store.close()
     return 0

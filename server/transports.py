@@ -13,12 +13,12 @@ from typing import Any
 from mcp.server import Server
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
-from mcp.server.stdio import stdio_server
-from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from square_customers_mcp.config import is_loopback
+from square_customers_mcp.http_server import security_settings
 
 MAX_BODY_BYTES = 1024 * 1024  # a full bulk call of 100 customers is far below this
 
@@ -35,13 +35,19 @@ class StaticTokenVerifier:
         return None
 
 
-def _security(host: str, port: int, extra_hosts: list[str]) -> TransportSecuritySettings:
-    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
-    if not is_loopback(host) and host not in ("0.0.0.0", "::"):  # noqa: S104 - checking, not binding
-        hosts.append(f"{host}:*")
-    hosts += extra_hosts
-    origins = [f"http://{h}" for h in hosts] + [f"https://{h}" for h in hosts]
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+class NoEventStream:
+    """ASGI middleware: `GET /mcp` answers 405. In stateless mode nothing can ever be sent on that stream, and
+    an open one would hold a connection forever; the MCP spec lets a server say it offers none this way."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].rstrip("/") == "/mcp":
+            await send({"type": "http.response.start", "status": 405, "headers": [(b"allow", b"POST, DELETE")]})
+            await send({"type": "http.response.body", "body": b"this server offers no event stream"})
+            return
+        await self.app(scope, receive, send)
 
 
 def build_http_app(
@@ -58,23 +64,13 @@ def build_http_app(
             "auth": AuthSettings(issuer_url=url, resource_server_url=url, validate_token_resource=False),
         }
     # Stateless with JSON responses: any replica behind any load balancer can answer.
-    return server.streamable_http_app(
+    app = server.streamable_http_app(
         stateless_http=True,
         json_response=True,
         host=host,
         max_request_body_size=MAX_BODY_BYTES,
-        transport_security=_security(host, port, extra_hosts or []),
+        transport_security=security_settings(host, extra_hosts or []),
         **auth,
     )
-
-
-async def serve_stdio(server: Server[Any]) -> None:
-    async with stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
-
-
-async def serve_http(server: Server[Any], app: Starlette, host: str, port: int, log_level: str) -> None:
-    import uvicorn
-
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), lifespan="on")
-    await uvicorn.Server(config).serve()
+    app.add_middleware(NoEventStream)
+    return app

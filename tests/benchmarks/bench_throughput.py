@@ -219,9 +219,10 @@ def serve_mocked(port: int, log_level: str) -> int:
     from square_customers_mcp.app import build_server
     from square_customers_mcp.config import Settings
     from square_customers_mcp.dispatcher import Dispatcher
+    from square_customers_mcp.http_server import serve_http
     from square_customers_mcp.logs import configure_logging
     from square_customers_mcp.square_client import SquareClient
-    from square_customers_mcp.transports import build_http_app, serve_http
+    from square_customers_mcp.transports import build_http_app
 
     def square(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"customer": MOCK_CUSTOMER})
@@ -230,7 +231,7 @@ def serve_mocked(port: int, log_level: str) -> int:
     configure_logging(log_level.upper(), [settings.http_token])
     server = build_server(Dispatcher(SquareClient(Settings(), transport=httpx.MockTransport(square))))
     app = build_http_app(server, "127.0.0.1", port, token=settings.http_token, extra_hosts=settings.http_allowed_hosts)
-    anyio.run(serve_http, server, app, "127.0.0.1", port, log_level)
+    anyio.run(serve_http, app, "127.0.0.1", port, log_level)
     return 0
 
 

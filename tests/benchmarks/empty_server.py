@@ -1,7 +1,7 @@
 """A baseline MCP server: one tool, "noop", that answers an empty CallToolResult. The SDK's floor.
 
 Served through the project's own serve path, so the only difference from ours is the tool's work:
-- HTTP: `square_customers_mcp.transports.build_http_app` + `serve_http`, with the same Host/Origin checks,
+- HTTP: `square_customers_mcp.transports.build_http_app` + `http_server.serve_http`, with the same Host/Origin checks,
   body cap, stateless JSON responses and, when SQUARE_MCP_HTTP_TOKEN / SQUARE_MCP_ALLOWED_HOSTS are set,
   the same bearer token and extra hosts as `square-customers-mcp serve --transport http` (read the same way);
 - stdio: `transports.serve_stdio`, as an MCP host launches ours;
@@ -40,7 +40,8 @@ def build_empty_server() -> Server[Any]:
 
 async def serve(transport: str, host: str, port: int, log_level: str) -> None:
     from square_customers_mcp.config import Settings
-    from square_customers_mcp.transports import build_http_app, serve_http, serve_stdio
+    from square_customers_mcp.http_server import serve_http
+    from square_customers_mcp.transports import build_http_app, serve_stdio
 
     server = build_empty_server()
     if transport == "stdio":
@@ -48,7 +49,7 @@ async def serve(transport: str, host: str, port: int, log_level: str) -> None:
         return
     settings = Settings.from_env()
     app = build_http_app(server, host, port, token=settings.http_token, extra_hosts=settings.http_allowed_hosts)
-    await serve_http(server, app, host, port, log_level)
+    await serve_http(app, host, port, log_level)
 
 
 def main(argv: list[str]) -> int:
