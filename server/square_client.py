@@ -137,7 +137,7 @@ class SquareClient:
                 timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)),
             )
             try:
-                response = await self._send_capped(request)
+                response = await self._send_capped(request, seconds)
             except ResponseTooLarge:
                 attempts.may_have_applied = True  # Square answered, so it acted on the request
                 raise
@@ -165,8 +165,16 @@ class SquareClient:
                 await on_wait(f"{reason}; retry {attempt}/{policy.max_attempts - 1} in {delay:.1f}s")
             await anyio.sleep(delay)
 
-    async def _send_capped(self, request: httpx.Request) -> httpx.Response:
-        """Send `request` and read at most MAX_RESPONSE_BYTES of its (decoded) answer, else ResponseTooLarge."""
+    async def _send_capped(self, request: httpx.Request, seconds: float) -> httpx.Response:
+        """Send `request` and read at most MAX_RESPONSE_BYTES of its (decoded) answer, else ResponseTooLarge,
+        all within `seconds`: httpx's timeout is per read, and an answer dripped a byte at a time resets it."""
+        try:
+            with anyio.fail_after(seconds):
+                return await self._read_capped(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"no whole answer within {seconds:g} s", request=request) from None
+
+    async def _read_capped(self, request: httpx.Request) -> httpx.Response:
         response = await self._http.send(request, stream=True)
         try:
             declared = response.headers.get("Content-Length", "")

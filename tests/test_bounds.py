@@ -112,3 +112,25 @@ async def test_an_oversize_answer_to_a_write_says_it_may_have_been_applied(fake_
     assert result.is_error and text.startswith("RESPONSE_TOO_LARGE:"), text
     assert "outcome is unknown" in text, text
     assert len(fake.requests) == 1
+
+
+async def test_an_answer_dripped_slowly_ends_at_the_timeout_not_per_read(fake_square: MakeFakeSquare) -> None:
+    """httpx's timeout is per read: a byte every 50 ms never trips a 0.3 s one. The whole answer must arrive
+    within the timeout; a read that times out may have applied, so the call is not repeated blindly."""
+    import anyio
+    from fakes import settings
+
+    async def drip() -> AsyncIterator[bytes]:
+        yield b'{"customer":{"id":"C1","note":"'
+        for _ in range(200):  # 10 s in all
+            await anyio.sleep(0.05)
+            yield b"x"
+        yield b'"}}'
+
+    fake = fake_square(lambda request: httpx.Response(200, content=drip()), retry=RetryPolicy(max_attempts=1))
+    with anyio.fail_after(3):
+        result = await fake.dispatcher(settings=settings(timeout_seconds=0.3)).call(
+            "retrieve_customer", {"customer_id": "C1"}
+        )
+    assert result.is_error
+    assert result_text(result).startswith("TIMEOUT: Square did not answer in time"), result_text(result)
