@@ -1,4 +1,4 @@
-"""README.md is a newcomer's page: at most 150 lines, its links (and those of docs/ and examples/README.md)
+"""README.md is a newcomer's page: at most 160 lines (150, plus the attack table issue 11 asked for), its links (and those of docs/ and examples/README.md)
 lead somewhere, and every command it shows is run by a test or by .ci/run."""
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def _anchors(page: Path) -> set[str]:
     return {_slug(m) for m in re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE)}
 
 
-def test_the_readme_is_at_most_150_lines() -> None:
-    assert len(README.read_text().splitlines()) <= 150
+def test_the_readme_is_at_most_160_lines() -> None:
+    assert len(README.read_text().splitlines()) <= 160
 
 
 def test_every_docs_page_linked_from_the_readme_exists_and_every_page_is_linked() -> None:
