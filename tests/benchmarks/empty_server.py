@@ -4,7 +4,7 @@ Served through the project's own serve path, so the only difference from ours is
 - HTTP: `square_customers_mcp.transports.build_http_app` + `http_server.serve_http`, with the same Host/Origin checks,
   body cap, stateless JSON responses and, when SQUARE_MCP_HTTP_TOKEN / SQUARE_MCP_ALLOWED_HOSTS are set,
   the same bearer token and extra hosts as `square-customers-mcp serve --transport http` (read the same way);
-- stdio: `transports.serve_stdio`, as an MCP host launches ours;
+- stdio: `stdio.serve_stdio`, as an MCP host launches ours;
 - logging set up by the project's `configure_logging` at the same level (INFO by default, as ours).
 bench_throughput.py runs it over HTTP, bench_overhead.py over stdio and `build_empty_server()` in memory.
 
@@ -41,7 +41,8 @@ def build_empty_server() -> Server[Any]:
 async def serve(transport: str, host: str, port: int, log_level: str) -> None:
     from square_customers_mcp.config import Settings
     from square_customers_mcp.http_server import serve_http
-    from square_customers_mcp.transports import build_http_app, serve_stdio
+    from square_customers_mcp.stdio import serve_stdio
+    from square_customers_mcp.transports import build_http_app
 
     server = build_empty_server()
     if transport == "stdio":
