@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from square_customers_mcp.sandbox.errors import JSON, SquareError
+from square_customers_mcp.sandbox.square_facts import COUNTRIES
 from square_customers_mcp.sandbox.validate import expect_object, join, opt_int, opt_object, opt_str, reject_unknown
 
 # Square's documented maximum lengths; None means the spec gives no limit.
@@ -46,7 +47,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-]+$")
 _BIRTHDAY_FULL = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _BIRTHDAY_SHORT = re.compile(r"^(\d{2})-(\d{2})$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _ALNUM = re.compile(r"^[A-Za-z0-9]+$")
 
 MISSING_IDENTITY_DETAIL = (
@@ -128,9 +128,11 @@ def read_address(value: JSON, field: str) -> dict[str, str | None]:
         if key not in value:
             continue
         text = opt_str(value, key, field)
-        if text and key == "country" and not _COUNTRY.fullmatch(text):
+        if text and key == "country" and text not in COUNTRIES:
             path = join(field, key)
-            raise SquareError("INVALID_ENUM_VALUE", f"`{text}` is not a two-letter ISO 3166 country code.", field=path)
+            raise SquareError(
+                "INVALID_ENUM_VALUE", f"`{text[:40]}` is not a country code of Square's Country enum.", field=path
+            )
         out[key] = text or None
     for key in IGNORED_ADDRESS_FIELDS:
         opt_str(value, key, field)  # type-checked, then dropped

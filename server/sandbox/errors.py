@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from square_customers_mcp.sandbox.square_facts import ERROR_CATEGORIES
+
 JSON = dict[str, Any]
 
 INVALID_REQUEST = "INVALID_REQUEST_ERROR"
@@ -12,8 +14,20 @@ PAYMENT_METHOD = "PAYMENT_METHOD_ERROR"
 API_ERROR = "API_ERROR"
 
 
+def category_of(code: str, stated: str | None = None) -> str:
+    """The category Square's spec files `code` under. `stated` must agree with it; only a code outside the
+    spec's ErrorCode enum takes its category from `stated`, and without one it is a bug."""
+    spec = ERROR_CATEGORIES.get(code)
+    if spec is None and stated is None:
+        raise ValueError(f"{code} is not in the ErrorCode enum of Square's spec: state its category")
+    if spec is not None and stated is not None and stated != spec:
+        raise ValueError(f"{code} is a {spec} in Square's spec, not {stated}")
+    return spec or str(stated)
+
+
 class SquareError(Exception):
-    """One Square `Error` object plus the HTTP status it travels with."""
+    """One Square `Error` object plus the HTTP status it travels with; its category is the one the spec's
+    ErrorCode enum gives its code, never a per-site choice."""
 
     def __init__(
         self,
@@ -22,14 +36,14 @@ class SquareError(Exception):
         *,
         field: str | None = None,
         status: int = 400,
-        category: str = INVALID_REQUEST,
+        category: str | None = None,
     ) -> None:
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
         self.field = field
         self.status = status
-        self.category = category
+        self.category = category_of(code, category)
 
     def to_json(self) -> JSON:
         """The error as Square writes it: `field` only when there is one (Square never sends nulls)."""

@@ -28,6 +28,15 @@ def reject_unknown(obj: Mapping[str, Any], allowed: Iterable[str], prefix: str =
             raise SquareError("UNKNOWN_BODY_PARAMETER", f"Unknown field `{path}`.", field=path)
 
 
+def reject_unknown_query(params: Mapping[str, str], allowed: Iterable[str]) -> None:
+    """Square answers a query parameter its endpoint doesn't document with an error naming it; so does the
+    sandbox (`allowed`: the endpoint's documented names, from the spec)."""
+    known = set(allowed)
+    for key in params:
+        if key not in known:
+            raise SquareError("UNKNOWN_QUERY_PARAMETER", f"Unknown query parameter `{key[:100]}`.", field=key[:100])
+
+
 def opt_str(obj: Mapping[str, Any], key: str, prefix: str = "") -> str | None:
     """A string field; None when absent or null (callers that must tell the two apart check `key in obj`)."""
     value = obj.get(key)
