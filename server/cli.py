@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,6 +39,7 @@ environment variables:
   SQUARE_SANDBOX_FAULTS inject faults into the in-process sandbox (same SPEC as `sandbox --faults`)
   SQUARE_SANDBOX_DB     local API database file (default: in the user data directory; :memory: allowed)
   SQUARE_SANDBOX_TOKEN  the bearer token the `sandbox` command requires (like --token, but not visible in ps)
+  SQUARE_SANDBOX_OAUTH_APPS  JSON file of the OAuth applications the `sandbox` command knows (like --oauth-apps)
   SQUARE_TIMEOUT_SECONDS  per-request timeout towards Square (default 30)
   SQUARE_MAX_ATTEMPTS   attempts per retry-safe request on 429/5xx/network errors (default 5)
   SQUARE_RETRY_DEADLINE_SECONDS  total time a call may spend retrying (default 30)
@@ -76,6 +78,16 @@ def _seed(raw: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _lifetime(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="square-customers-mcp",
@@ -110,6 +122,26 @@ def _parser() -> argparse.ArgumentParser:
         "--token",
         help="accept only this bearer token (default: SQUARE_SANDBOX_TOKEN, else any token on loopback); "
         "a flag is visible in the process list, the variable is not",
+    )
+    sandbox.add_argument(
+        "--oauth-apps",
+        metavar="FILE",
+        help='OAuth applications, a JSON list of {"client_id", "client_secret" (optional: PKCE only), '
+        '"redirect_uris"} (default: SQUARE_SANDBOX_OAUTH_APPS)',
+    )
+    sandbox.add_argument(
+        "--oauth-app",
+        action="append",
+        default=[],
+        metavar="CLIENT_ID:REDIRECT_URI",
+        help="register a public (PKCE-only) OAuth application; repeatable. Secrets belong in the --oauth-apps file",
+    )
+    sandbox.add_argument(
+        "--oauth-token-lifetime",
+        type=_lifetime,
+        default=None,
+        metavar="SECONDS",
+        help="how long issued OAuth access tokens last (default: 30 days, as on Square)",
     )
     sandbox.add_argument(
         "--faults",
@@ -230,14 +262,24 @@ def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    from square_customers_mcp.sandbox.oauth_apps import OAuthConfigError, load_file, parse_cli_app
+    from square_customers_mcp.sandbox.oauth_tokens import ACCESS_LIFETIME
+
     try:
+        apps_file = args.oauth_apps or os.environ.get("SQUARE_SANDBOX_OAUTH_APPS", "").strip()
+        oauth_apps = [*(load_file(apps_file) if apps_file else []), *map(parse_cli_app, args.oauth_app)]
         app, served, db_path = local_api(
             args.db or settings.sandbox_db,
             "choose a writable path with --db or SQUARE_SANDBOX_DB",
             token=token,
             seed=args.seed,
             faults=faults,
+            oauth_apps=oauth_apps,
+            token_lifetime=args.oauth_token_lifetime or ACCESS_LIFETIME,
         )
+    except OAuthConfigError as error:
+        print(f"square-customers-mcp: OAuth applications: {error}", file=sys.stderr)
+        return 2
     except FaultSpecError as error:
         print(f"square-customers-mcp: --faults: {error}", file=sys.stderr)
         return 2
@@ -245,10 +287,11 @@ def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
         print(f"square-customers-mcp: {error}", file=sys.stderr)
         return 2
     log.info(
-        "local Square Customers API at http://%s:%d/v2/customers (%s%s); data in %s",
+        "local Square Customers API at http://%s:%d/v2/customers (%s%s%s); data in %s",
         args.host,
         args.port,
         "bearer token must match the configured one" if token else "any bearer token",
+        f", OAuth for {', '.join(app.client_id for app in oauth_apps)}" if oauth_apps else "",  # ids, never secrets
         f", injecting faults {faults}" if faults else "",
         db_path,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from starlette.applications import Starlette
@@ -13,6 +14,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from square_customers_mcp.sandbox.endpoint import endpoint, http_error
+from square_customers_mcp.sandbox.oauth import OAUTH_ROUTES
+from square_customers_mcp.sandbox.oauth_apps import OAuthApp, registry
+from square_customers_mcp.sandbox.oauth_tokens import ACCESS_LIFETIME
 from square_customers_mcp.sandbox.routes import ROUTES
 from square_customers_mcp.sandbox.seed import seed_if_empty
 from square_customers_mcp.sandbox.store import Store
@@ -28,14 +32,24 @@ def default_db_path() -> str:
     return str(folder / DB_FILENAME)
 
 
-def create_app(db_path: str = ":memory:", *, token: str | None = None, seed: int = 0) -> Starlette:
+def create_app(
+    db_path: str = ":memory:",
+    *,
+    token: str | None = None,
+    seed: int = 0,
+    oauth_apps: Iterable[OAuthApp | Mapping[str, Any]] = (),
+    token_lifetime: float = ACCESS_LIFETIME,
+) -> Starlette:
     """The Square-compatible Customers API over a SQLite store at `db_path` (`:memory:` for a private one).
 
     The store is opened here, not in a lifespan handler, so the app works under httpx.ASGITransport (which
-    sends no lifespan events). `token`: accept only this bearer token (default: any). `seed`: add that many
-    generated customers if the store holds none. Close the store with `app.state.store.close()`; an ASGI
+    sends no lifespan events). `token`: accept only this bearer token (default: any) besides the OAuth tokens
+    the app issues. `seed`: add that many generated customers if the store holds none. `oauth_apps`: the
+    applications its emulated Square OAuth knows (OAuthApp or {"client_id", "client_secret", "redirect_uris"});
+    `token_lifetime`: seconds an access token lasts (Square: 30 days). Close the store with `app.state.store.close()`; an ASGI
     server that runs the lifespan (uvicorn) also closes it on shutdown.
     """
+    apps = registry(oauth_apps)  # a bad application fails here, before the database is opened
     store = Store(db_path)
     if seed > 0:
         store.write_sync(lambda conn: seed_if_empty(conn, seed))
@@ -46,17 +60,28 @@ def create_app(db_path: str = ":memory:", *, token: str | None = None, seed: int
         store.close()
 
     app = Starlette(
-        routes=[Route(path, endpoint(handler), methods=[method]) for path, method, handler in ROUTES],
+        routes=[
+            *(Route(path, endpoint(handler, scope), methods=[method]) for path, method, handler, scope in ROUTES),
+            *OAUTH_ROUTES,
+        ],
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )
     app.state.store = store
     app.state.token = token
+    app.state.oauth_apps = apps
+    app.state.token_lifetime = token_lifetime
     return app
 
 
 def served_app(
-    db_path: str | None, *, token: str | None = None, seed: int = 0, faults: str | None = None
+    db_path: str | None,
+    *,
+    token: str | None = None,
+    seed: int = 0,
+    faults: str | None = None,
+    oauth_apps: Iterable[OAuthApp | Mapping[str, Any]] = (),
+    token_lifetime: float = ACCESS_LIFETIME,
 ) -> tuple[Starlette, ASGIApp, str]:
     """The local API as the CLI and the in-process backend both serve it: (the app, whose store is
     `app.state.store`; what to serve: the app, or the app behind the fault injector; the database path).
@@ -65,5 +90,5 @@ def served_app(
 
     spec = FaultSpec.parse(faults) if faults else None
     path = db_path or default_db_path()
-    app = create_app(path, token=token, seed=seed)
+    app = create_app(path, token=token, seed=seed, oauth_apps=oauth_apps, token_lifetime=token_lifetime)
     return app, (FaultInjector(app, spec) if spec else app), path

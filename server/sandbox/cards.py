@@ -9,23 +9,18 @@ from datetime import UTC, datetime
 
 from square_customers_mcp.sandbox.customer_fields import read_address
 from square_customers_mcp.sandbox.customers import require
-from square_customers_mcp.sandbox.errors import INVALID_REQUEST, JSON, PAYMENT_METHOD, SquareError
+from square_customers_mcp.sandbox.errors import JSON, SquareError
 from square_customers_mcp.sandbox.ids import new_id, now
 from square_customers_mcp.sandbox.validate import opt_object, opt_str, reject_unknown
 
 OK_NONCE = "cnon:card-nonce-ok"
-# Square's documented sandbox nonces that fail, with the error each produces and the category the spec's
-# ErrorCode enum gives that code.
-FAILING_NONCES: dict[str, tuple[str, str, str]] = {
-    "cnon:card-nonce-declined": ("CARD_DECLINED", "Card declined.", PAYMENT_METHOD),
-    "cnon:card-nonce-rejected-cvv": ("VERIFY_CVV_FAILURE", "Card verification code check failed.", PAYMENT_METHOD),
-    "cnon:card-nonce-rejected-postalcode": ("VERIFY_AVS_FAILURE", "Postal code check failed.", PAYMENT_METHOD),
-    "cnon:card-nonce-rejected-expiration": ("INVALID_EXPIRATION", "Invalid card expiration date.", PAYMENT_METHOD),
-    "cnon:card-nonce-already-used": (
-        "CARD_TOKEN_USED",
-        "Card nonce already used; request a new nonce.",
-        INVALID_REQUEST,
-    ),
+# Square's documented sandbox nonces that fail, with the error each produces (its category comes from the spec).
+FAILING_NONCES: dict[str, tuple[str, str]] = {
+    "cnon:card-nonce-declined": ("CARD_DECLINED", "Card declined."),
+    "cnon:card-nonce-rejected-cvv": ("VERIFY_CVV_FAILURE", "Card verification code check failed."),
+    "cnon:card-nonce-rejected-postalcode": ("VERIFY_AVS_FAILURE", "Postal code check failed."),
+    "cnon:card-nonce-rejected-expiration": ("INVALID_EXPIRATION", "Invalid card expiration date."),
+    "cnon:card-nonce-already-used": ("CARD_TOKEN_USED", "Card nonce already used; request a new nonce."),
 }
 CARDHOLDER_MAX = 96
 EXPIRY_YEARS_AHEAD = 3
@@ -55,27 +50,33 @@ def read_request(body: JSON) -> tuple[str, str | None, dict[str, str] | None]:
 
 def check_nonce(nonce: str) -> None:
     if nonce in FAILING_NONCES:
-        code, detail, category = FAILING_NONCES[nonce]
-        raise SquareError(code, detail, field="card_nonce", category=category)
+        code, detail = FAILING_NONCES[nonce]
+        raise SquareError(code, detail, field="card_nonce")
     if nonce != OK_NONCE:
         raise SquareError(
             "INVALID_CARD",
             f"`{nonce}` is not a card nonce the local API knows; use `{OK_NONCE}` or a documented test nonce.",
             field="card_nonce",
-            category=PAYMENT_METHOD,
         )
 
 
 def create_card(
-    conn: sqlite3.Connection, customer_id: str, nonce: str, name: str | None, billing: dict[str, str] | None
+    conn: sqlite3.Connection,
+    merchant_id: str,
+    customer_id: str,
+    nonce: str,
+    name: str | None,
+    billing: dict[str, str] | None,
 ) -> JSON:
-    require(conn, customer_id)
+    require(conn, merchant_id, customer_id)
     check_nonce(nonce)
     # Square: "calls to CreateCustomerCard are idempotent. Multiple calls with the same card nonce return
     # the same card record that was created with the provided nonce during the first call." Per customer
     # here, and only while that card is on file.
     key = f"card-nonce:{customer_id}:{nonce}"
-    first = conn.execute("SELECT response FROM idempotency WHERE key = ?", (key,)).fetchone()
+    first = conn.execute(
+        "SELECT response FROM idempotency WHERE merchant_id = ? AND key = ?", (merchant_id, key)
+    ).fetchone()
     if first is not None:
         row = conn.execute(
             "SELECT card FROM cards WHERE id = ?", (json.loads(first["response"])["card_id"],)
@@ -83,7 +84,7 @@ def create_card(
         if row is not None:
             existing: JSON = json.loads(row["card"])
             return existing
-        conn.execute("DELETE FROM idempotency WHERE key = ?", (key,))
+        conn.execute("DELETE FROM idempotency WHERE merchant_id = ? AND key = ?", (merchant_id, key))
     card: JSON = {
         "id": f"ccof:{new_id()}",
         "card_brand": "VISA",
@@ -105,18 +106,18 @@ def create_card(
         "version": 1,
     }
     conn.execute(
-        "INSERT INTO cards (id, customer_id, card, created_at) VALUES (?, ?, ?, ?)",
-        (card["id"], customer_id, json.dumps(card), now()),
+        "INSERT INTO cards (id, merchant_id, customer_id, card, created_at) VALUES (?, ?, ?, ?, ?)",
+        (card["id"], merchant_id, customer_id, json.dumps(card), now()),
     )
     conn.execute(
-        "INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, ?, ?)",
-        (key, "", json.dumps({"card_id": card["id"]}), now()),
+        "INSERT INTO idempotency (merchant_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)",
+        (merchant_id, key, "", json.dumps({"card_id": card["id"]}), now()),
     )
     return card
 
 
-def delete_card(conn: sqlite3.Connection, customer_id: str, card_id: str) -> None:
-    require(conn, customer_id)
+def delete_card(conn: sqlite3.Connection, merchant_id: str, customer_id: str, card_id: str) -> None:
+    require(conn, merchant_id, customer_id)
     deleted = conn.execute("DELETE FROM cards WHERE id = ? AND customer_id = ?", (card_id, customer_id))
     if not deleted.rowcount:
         raise SquareError("NOT_FOUND", f"Card with ID `{card_id}` not found.", status=404)

@@ -62,14 +62,17 @@ def page_by_id(
     params: Mapping[str, str],
     max_limit: int,
     to_json: Callable[[sqlite3.Row], JSON],
+    *,
+    merchant_id: str,
 ) -> JSON:
-    """One page of a small named list (groups, segments) in id order, `{key: [...], "cursor": ...}` or `{}`.
-    Keyset paging on the id keeps a cursor valid while rows come and go. `table` is ours, never the caller's."""
-    mark = fingerprint([key])
+    """One page of a small named list (groups, segments) of one merchant in id order, `{key: [...], "cursor": ...}`
+    or `{}`. Keyset paging on the id keeps a cursor valid while rows come and go. `table` is ours, never the
+    caller's. A cursor works only for the merchant it was made for."""
+    mark = fingerprint([key, merchant_id])
     limit = check_limit(query_int(params, "limit"), "limit", max_limit, max_limit)
-    sql, args = f"SELECT * FROM {table}", []  # noqa: S608 - a fixed table name from the calling module
+    sql, args = f"SELECT * FROM {table} WHERE merchant_id = ?", [merchant_id]  # noqa: S608 - a fixed table name
     if params.get("cursor"):
-        sql += " WHERE id > ?"
+        sql += " AND id > ?"
         args.append(decode(params["cursor"], mark).id)
     rows = conn.execute(sql + " ORDER BY id LIMIT ?", [*args, limit + 1]).fetchall()
     result: JSON = {}

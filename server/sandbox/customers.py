@@ -17,24 +17,29 @@ from square_customers_mcp.sandbox.groups import require_group
 from square_customers_mcp.sandbox.idempotency import remember, replay, request_hash
 from square_customers_mcp.sandbox.ids import new_id, now
 from square_customers_mcp.sandbox.records import (
-    INSERT_SQL,
+    COLUMNS,
     UPDATE_SQL,
     customer_json,
-    load,
     render_one,
+    row_to_customer,
     row_values,
     update_values,
 )
 
 CREATION_SOURCE = "THIRD_PARTY"
+# records.INSERT_SQL plus the owning merchant (constant column names and placeholders only).
+INSERT_SQL = f"INSERT INTO customers (merchant_id, {', '.join(COLUMNS)}) VALUES (?, {', '.join('?' for _ in COLUMNS)})"  # noqa: S608
 
 
-def create(conn: sqlite3.Connection, fields: dict[str, Any], idempotency_key: str | None = None) -> JSON:
-    """A new customer from checked `fields`; with a key, the same key and data replay the first answer."""
+def create(
+    conn: sqlite3.Connection, merchant_id: str, fields: dict[str, Any], idempotency_key: str | None = None
+) -> JSON:
+    """A new customer of `merchant_id` from checked `fields`; with a key, the same key and data replay the first
+    answer."""
     digest = request_hash(fields)
     scoped_key = f"customer:{idempotency_key}" if idempotency_key else None
     if scoped_key:
-        earlier = replay(conn, scoped_key, digest, "idempotency_key")
+        earlier = replay(conn, merchant_id, scoped_key, digest, "idempotency_key")
         if earlier is not None:
             return earlier
     stamp = now()
@@ -47,22 +52,25 @@ def create(conn: sqlite3.Connection, fields: dict[str, Any], idempotency_key: st
         "created_at": stamp,
         "updated_at": stamp,
     }
-    conn.execute(INSERT_SQL, row_values(customer))
+    conn.execute(INSERT_SQL, (merchant_id, *row_values(customer)))
     rendered = customer_json(customer)
     if scoped_key:
-        remember(conn, scoped_key, digest, rendered)
+        remember(conn, merchant_id, scoped_key, digest, rendered)
     return rendered
 
 
-def require(conn: sqlite3.Connection, customer_id: str) -> dict[str, Any]:
-    customer = load(conn, customer_id)
-    if customer is None:
+def require(conn: sqlite3.Connection, merchant_id: str, customer_id: str) -> dict[str, Any]:
+    """The merchant's customer; another merchant's id is as unknown as an id that never existed."""
+    row = conn.execute(
+        "SELECT * FROM customers WHERE id = ? AND merchant_id = ?", (customer_id, merchant_id)
+    ).fetchone()
+    if row is None:
         raise customer_not_found(customer_id)
-    return customer
+    return row_to_customer(row)
 
 
-def retrieve(conn: sqlite3.Connection, customer_id: str) -> JSON:
-    return render_one(conn, require(conn, customer_id))
+def retrieve(conn: sqlite3.Connection, merchant_id: str, customer_id: str) -> JSON:
+    return render_one(conn, require(conn, merchant_id, customer_id))
 
 
 def _check_version(customer: dict[str, Any], version: int | None) -> None:
@@ -70,9 +78,11 @@ def _check_version(customer: dict[str, Any], version: int | None) -> None:
         raise version_conflict(customer["id"], version, customer["version"])
 
 
-def update(conn: sqlite3.Connection, customer_id: str, changes: dict[str, Any], version: int | None) -> JSON:
+def update(
+    conn: sqlite3.Connection, merchant_id: str, customer_id: str, changes: dict[str, Any], version: int | None
+) -> JSON:
     """A sparse update. Every committed update bumps `version` and `updated_at`, even one that changes nothing."""
-    current = require(conn, customer_id)
+    current = require(conn, merchant_id, customer_id)
     _check_version(current, version)
     merged = apply_changes(current, changes)
     require_identity(merged)
@@ -82,9 +92,9 @@ def update(conn: sqlite3.Connection, customer_id: str, changes: dict[str, Any], 
     return render_one(conn, merged)
 
 
-def delete(conn: sqlite3.Connection, customer_id: str, version: int | None) -> None:
+def delete(conn: sqlite3.Connection, merchant_id: str, customer_id: str, version: int | None) -> None:
     """Delete the customer with its group and segment memberships and cards on file."""
-    _check_version(require(conn, customer_id), version)
+    _check_version(require(conn, merchant_id, customer_id), version)
     conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
     conn.execute("DELETE FROM customer_groups WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM customer_segments WHERE customer_id = ?", (customer_id,))
@@ -99,9 +109,9 @@ def _touch(conn: sqlite3.Connection, customer_id: str) -> None:
     )
 
 
-def add_group(conn: sqlite3.Connection, customer_id: str, group_id: str) -> None:
-    require(conn, customer_id)
-    require_group(conn, group_id)
+def add_group(conn: sqlite3.Connection, merchant_id: str, customer_id: str, group_id: str) -> None:
+    require(conn, merchant_id, customer_id)
+    require_group(conn, merchant_id, group_id)
     cursor = conn.execute(
         "INSERT OR IGNORE INTO customer_groups (customer_id, group_id) VALUES (?, ?)", (customer_id, group_id)
     )
@@ -109,9 +119,9 @@ def add_group(conn: sqlite3.Connection, customer_id: str, group_id: str) -> None
         _touch(conn, customer_id)
 
 
-def remove_group(conn: sqlite3.Connection, customer_id: str, group_id: str) -> None:
-    require(conn, customer_id)
-    require_group(conn, group_id)
+def remove_group(conn: sqlite3.Connection, merchant_id: str, customer_id: str, group_id: str) -> None:
+    require(conn, merchant_id, customer_id)
+    require_group(conn, merchant_id, group_id)
     cursor = conn.execute("DELETE FROM customer_groups WHERE customer_id = ? AND group_id = ?", (customer_id, group_id))
     if cursor.rowcount:
         _touch(conn, customer_id)

@@ -1,4 +1,5 @@
-"""What every sandbox endpoint shares: bearer auth, JSON bodies, Square error bodies, the Square-Version echo."""
+"""What every sandbox endpoint shares: bearer auth, the Square-Version check and answer, the documented query
+parameters, JSON bodies, Square error bodies."""
 
 from __future__ import annotations
 
@@ -11,15 +12,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from square_customers_mcp.sandbox.errors import API_ERROR, AUTHENTICATION, JSON, SquareError
+from square_customers_mcp.sandbox import oauth_tokens
+from square_customers_mcp.sandbox.errors import AUTHENTICATION, JSON, SquareError
+from square_customers_mcp.sandbox.merchants import DEFAULT_PRINCIPAL, Principal
+from square_customers_mcp.sandbox.square_facts import QUERY_PARAMETERS
 from square_customers_mcp.sandbox.store import Store
+from square_customers_mcp.sandbox.validate import reject_unknown_query
+from square_customers_mcp.sandbox.versions import requested_version, response_version
 
 Handler = Callable[[Request, Store], Awaitable[JSON]]
 log = logging.getLogger("square_customers_mcp.sandbox")
 
 
-def authorize(request: Request) -> None:
-    """Any bearer token passes unless the app was built with `token=`; then only that one, compared in constant time."""
+def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -30,9 +35,35 @@ def authorize(request: Request) -> None:
             status=401,
             category=AUTHENTICATION,
         )
+    return token
+
+
+async def authorize(request: Request) -> Principal:
+    """Who the request acts for. An OAuth access token this local API issued: its merchant and scopes (expired or
+    revoked: 401). Any other token: the default merchant with every scope, as long as it is the configured token
+    (`token=`, compared in constant time) or none was configured."""
+    token = bearer_token(request)
+    if token.startswith(oauth_tokens.ACCESS_PREFIX):  # only tokens shaped like ours cost a look-up
+        row = await request.app.state.store.read(lambda conn: oauth_tokens.access_token_row(conn, token))
+        if row is not None:
+            state = oauth_tokens.token_state(row)
+            if state == "revoked":
+                raise SquareError("ACCESS_TOKEN_REVOKED", "The access token has been revoked.", status=401)
+            if state == "expired":
+                raise SquareError("ACCESS_TOKEN_EXPIRED", "The access token has expired: refresh it.", status=401)
+            return oauth_tokens.principal_of(row)
     expected: str | None = request.app.state.token
     if expected is not None and not hmac.compare_digest(token.encode(), expected.encode()):
         raise SquareError("UNAUTHORIZED", "This request could not be authorized.", status=401, category=AUTHENTICATION)
+    return DEFAULT_PRINCIPAL
+
+
+def insufficient_scopes(scope: str) -> SquareError:
+    return SquareError(
+        "INSUFFICIENT_SCOPES",
+        f"The access token lacks a permission this call needs; the merchant must authorize the scope {scope}.",
+        status=403,
+    )
 
 
 async def json_body(request: Request) -> JSON:
@@ -52,24 +83,36 @@ async def json_body(request: Request) -> JSON:
 
 
 def respond(request: Request, body: JSON, status: int = 200) -> Response:
+    """Every answer names the Square-Version it was made with, as Square's do: the request's, or the default
+    when it sent none (none when the request's version was refused)."""
     response = JSONResponse(body, status_code=status)
-    version = request.headers.get("square-version")
-    if version:
+    version = response_version(request.headers)
+    if version is not None:
         response.headers["Square-Version"] = version
     return response
 
 
-def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(handler: Handler, scope: str | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """`handler` as a route. The request's Principal (authorize) goes into `request.state.principal`; a route
+    whose operation needs `scope` refuses a token without it (403 INSUFFICIENT_SCOPES)."""
+
     async def run(request: Request) -> Response:
         try:
-            authorize(request)
+            principal = await authorize(request)
+            if scope is not None and not principal.allows(scope):
+                raise insufficient_scopes(scope)
+            request.state.principal = principal
+            requested_version(request.headers)
+            # The spec's query parameters of the operation this handler serves (named after it); None: not one.
+            allowed = QUERY_PARAMETERS.get(handler.__name__)
+            if allowed is not None:
+                reject_unknown_query(request.query_params, allowed)
             return respond(request, await handler(request, request.app.state.store))
         except SquareError as error:
             return respond(request, error.body(), error.status)
         except Exception:  # a bug in the sandbox: answer like Square's 500, keep the trace in the log
             log.exception("sandbox error on %s %s", request.method, request.url.path)
             failure = SquareError("INTERNAL_SERVER_ERROR", "The local API failed to handle this request.", status=500)
-            failure.category = API_ERROR
             return respond(request, failure.body(), 500)
 
     run.__name__ = handler.__name__

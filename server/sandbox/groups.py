@@ -43,44 +43,49 @@ def read_group(body: JSON) -> tuple[str, str | None]:
     return name, key if isinstance(key, str) and key else None
 
 
-def list_groups(conn: sqlite3.Connection, params: Mapping[str, str]) -> JSON:
-    return cursors.page_by_id(conn, "customer_groups_defined", "groups", params, MAX_LIMIT, group_json)
+def list_groups(conn: sqlite3.Connection, merchant_id: str, params: Mapping[str, str]) -> JSON:
+    return cursors.page_by_id(
+        conn, "customer_groups_defined", "groups", params, MAX_LIMIT, group_json, merchant_id=merchant_id
+    )
 
 
-def require_group(conn: sqlite3.Connection, group_id: str) -> sqlite3.Row:
-    row: sqlite3.Row | None = conn.execute("SELECT * FROM customer_groups_defined WHERE id = ?", (group_id,)).fetchone()
+def require_group(conn: sqlite3.Connection, merchant_id: str, group_id: str) -> sqlite3.Row:
+    """The merchant's group; another merchant's group id is as unknown as one that never existed."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM customer_groups_defined WHERE id = ? AND merchant_id = ?", (group_id, merchant_id)
+    ).fetchone()
     if row is None:
         raise group_not_found(group_id)
     return row
 
 
-def create_group(conn: sqlite3.Connection, name: str, idempotency_key: str | None) -> JSON:
+def create_group(conn: sqlite3.Connection, merchant_id: str, name: str, idempotency_key: str | None) -> JSON:
     digest = request_hash({"name": name})
     scoped_key = f"group:{idempotency_key}" if idempotency_key else None
     if scoped_key:
-        earlier = replay(conn, scoped_key, digest, "idempotency_key")
+        earlier = replay(conn, merchant_id, scoped_key, digest, "idempotency_key")
         if earlier is not None:
             return earlier
     group_id, stamp = new_id(), now()
     conn.execute(
-        "INSERT INTO customer_groups_defined (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-        (group_id, name, stamp, stamp),
+        "INSERT INTO customer_groups_defined (id, merchant_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        (group_id, merchant_id, name, stamp, stamp),
     )
-    response = {"group": group_json(require_group(conn, group_id))}
+    response = {"group": group_json(require_group(conn, merchant_id, group_id))}
     if scoped_key:
-        remember(conn, scoped_key, digest, response)
+        remember(conn, merchant_id, scoped_key, digest, response)
     return response
 
 
-def update_group(conn: sqlite3.Connection, group_id: str, name: str) -> JSON:
-    require_group(conn, group_id)
+def update_group(conn: sqlite3.Connection, merchant_id: str, group_id: str, name: str) -> JSON:
+    require_group(conn, merchant_id, group_id)
     conn.execute("UPDATE customer_groups_defined SET name = ?, updated_at = ? WHERE id = ?", (name, now(), group_id))
-    return {"group": group_json(require_group(conn, group_id))}
+    return {"group": group_json(require_group(conn, merchant_id, group_id))}
 
 
-def delete_group(conn: sqlite3.Connection, group_id: str) -> None:
+def delete_group(conn: sqlite3.Connection, merchant_id: str, group_id: str) -> None:
     """Delete the group; its members lose the membership, which (like any membership change) bumps their version."""
-    require_group(conn, group_id)
+    require_group(conn, merchant_id, group_id)
     conn.execute(
         "UPDATE customers SET version = version + 1, updated_at = ? "
         "WHERE id IN (SELECT customer_id FROM customer_groups WHERE group_id = ?)",

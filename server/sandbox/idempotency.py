@@ -16,9 +16,12 @@ def request_hash(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def replay(conn: sqlite3.Connection, key: str, digest: str, field: str) -> JSON | None:
-    """The stored response for an idempotency key used before with the same request; an error if not the same."""
-    row = conn.execute("SELECT request_hash, response FROM idempotency WHERE key = ?", (key,)).fetchone()
+def replay(conn: sqlite3.Connection, merchant_id: str, key: str, digest: str, field: str) -> JSON | None:
+    """The stored response for an idempotency key used before with the same request; an error if not the same.
+    Keys are per merchant: two merchants using the same key never see each other's answers."""
+    row = conn.execute(
+        "SELECT request_hash, response FROM idempotency WHERE merchant_id = ? AND key = ?", (merchant_id, key)
+    ).fetchone()
     if row is None:
         return None
     if row["request_hash"] != digest:
@@ -31,8 +34,8 @@ def replay(conn: sqlite3.Connection, key: str, digest: str, field: str) -> JSON 
     return stored
 
 
-def remember(conn: sqlite3.Connection, key: str, digest: str, response: JSON) -> None:
+def remember(conn: sqlite3.Connection, merchant_id: str, key: str, digest: str, response: JSON) -> None:
     conn.execute(
-        "INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, ?, ?)",
-        (key, digest, json.dumps(response, separators=(",", ":")), now()),
+        "INSERT INTO idempotency (merchant_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)",
+        (merchant_id, key, digest, json.dumps(response, separators=(",", ":")), now()),
     )

@@ -21,65 +21,71 @@ def _path(request: Request, name: str) -> str:
     return str(request.path_params[name])
 
 
+def _merchant(request: Request) -> str:
+    """The merchant the request acts for (endpoint.authorize put its Principal on the request)."""
+    return str(request.state.principal.merchant_id)
+
+
 async def list_customers(request: Request, store: Store) -> JSON:
-    query = search.parse_list(request.query_params)
-    return await store.read(lambda conn: search.run(conn, query))
+    query, merchant = search.parse_list(request.query_params), _merchant(request)
+    return await store.read(lambda conn: search.run(conn, query, merchant))
 
 
 async def search_customers(request: Request, store: Store) -> JSON:
-    query = search.parse_search(await json_body(request))
-    return await store.read(lambda conn: search.run(conn, query))
+    query, merchant = search.parse_search(await json_body(request)), _merchant(request)
+    return await store.read(lambda conn: search.run(conn, query, merchant))
 
 
 async def create_customer(request: Request, store: Store) -> JSON:
     body = await json_body(request)
     fields = read_create(body, extra=("idempotency_key",))
     key = opt_str(body, "idempotency_key")
-    customer = await store.write(lambda conn: customers.create(conn, fields, key or None))
+    merchant = _merchant(request)
+    customer = await store.write(lambda conn: customers.create(conn, merchant, fields, key or None))
     return {"customer": customer}
 
 
 async def retrieve_customer(request: Request, store: Store) -> JSON:
-    customer_id = _path(request, "customer_id")
-    return {"customer": await store.read(lambda conn: customers.retrieve(conn, customer_id))}
+    customer_id, merchant = _path(request, "customer_id"), _merchant(request)
+    return {"customer": await store.read(lambda conn: customers.retrieve(conn, merchant, customer_id))}
 
 
 async def update_customer(request: Request, store: Store) -> JSON:
-    customer_id = _path(request, "customer_id")
+    customer_id, merchant = _path(request, "customer_id"), _merchant(request)
     changes, version = read_update(await json_body(request))
-    customer = await store.write(lambda conn: customers.update(conn, customer_id, changes, version))
+    customer = await store.write(lambda conn: customers.update(conn, merchant, customer_id, changes, version))
     return {"customer": customer}
 
 
 async def delete_customer(request: Request, store: Store) -> JSON:
-    customer_id = _path(request, "customer_id")
+    customer_id, merchant = _path(request, "customer_id"), _merchant(request)
     version = query_int(request.query_params, "version")
-    await store.write(lambda conn: customers.delete(conn, customer_id, version))
+    await store.write(lambda conn: customers.delete(conn, merchant, customer_id, version))
     return {}
 
 
 async def add_group_to_customer(request: Request, store: Store) -> JSON:
-    customer_id, group_id = _path(request, "customer_id"), _path(request, "group_id")
-    await store.write(lambda conn: customers.add_group(conn, customer_id, group_id))
+    customer_id, group_id, merchant = _path(request, "customer_id"), _path(request, "group_id"), _merchant(request)
+    await store.write(lambda conn: customers.add_group(conn, merchant, customer_id, group_id))
     return {}
 
 
 async def remove_group_from_customer(request: Request, store: Store) -> JSON:
-    customer_id, group_id = _path(request, "customer_id"), _path(request, "group_id")
-    await store.write(lambda conn: customers.remove_group(conn, customer_id, group_id))
+    customer_id, group_id, merchant = _path(request, "customer_id"), _path(request, "group_id"), _merchant(request)
+    await store.write(lambda conn: customers.remove_group(conn, merchant, customer_id, group_id))
     return {}
 
 
 async def create_customer_card(request: Request, store: Store) -> JSON:
-    customer_id = _path(request, "customer_id")
+    customer_id, merchant = _path(request, "customer_id"), _merchant(request)
     nonce, name, billing = cards.read_request(await json_body(request))
-    card = await store.write(lambda conn: cards.create_card(conn, customer_id, nonce, name, billing))
+    card = await store.write(lambda conn: cards.create_card(conn, merchant, customer_id, nonce, name, billing))
     return {"card": card}
 
 
 async def delete_customer_card(request: Request, store: Store) -> JSON:
-    customer_id, card_id = _path(request, "customer_id"), _path(request, "card_id")
-    await store.write(lambda conn: cards.delete_card(conn, customer_id, card_id))
+    customer_id, card_id, merchant = _path(request, "customer_id"), _path(request, "card_id"), _merchant(request)
+    await store.write(lambda conn: cards.delete_card(conn, merchant, customer_id, card_id))
     return {}
 
 
@@ -89,10 +95,10 @@ async def delete_customer_card(request: Request, store: Store) -> JSON:
 async def bulk_create_customers(request: Request, store: Store) -> JSON:
     body = await json_body(request)
     reject_unknown(body, ("customers",))
-    entries = map_entries(body, "customers")
+    entries, merchant = map_entries(body, "customers"), _merchant(request)
 
     def create_one(conn: sqlite3.Connection, key: str) -> JSON:
-        return {"customer": customers.create(conn, read_create(entries[key], f"customers.{key}"), key)}
+        return {"customer": customers.create(conn, merchant, read_create(entries[key], f"customers.{key}"), key)}
 
     def work(conn: sqlite3.Connection) -> dict[str, JSON]:
         return customers.each_entry(conn, list(entries), lambda key: create_one(conn, key))
@@ -103,11 +109,11 @@ async def bulk_create_customers(request: Request, store: Store) -> JSON:
 async def bulk_update_customers(request: Request, store: Store) -> JSON:
     body = await json_body(request)
     reject_unknown(body, ("customers",))
-    entries = map_entries(body, "customers")
+    entries, merchant = map_entries(body, "customers"), _merchant(request)
 
     def update_one(conn: sqlite3.Connection, customer_id: str) -> JSON:
         changes, version = read_update(entries[customer_id], f"customers.{customer_id}")
-        return {"customer": customers.update(conn, customer_id, changes, version)}
+        return {"customer": customers.update(conn, merchant, customer_id, changes, version)}
 
     def work(conn: sqlite3.Connection) -> dict[str, JSON]:
         return customers.each_entry(conn, list(entries), lambda key: update_one(conn, key))
@@ -118,10 +124,10 @@ async def bulk_update_customers(request: Request, store: Store) -> JSON:
 async def bulk_retrieve_customers(request: Request, store: Store) -> JSON:
     body = await json_body(request)
     reject_unknown(body, ("customer_ids",))
-    ids = list(dict.fromkeys(list_entries(body, "customer_ids")))
+    ids, merchant = list(dict.fromkeys(list_entries(body, "customer_ids"))), _merchant(request)
 
     def work(conn: sqlite3.Connection) -> dict[str, JSON]:
-        return customers.each_entry(conn, ids, lambda key: {"customer": customers.retrieve(conn, key)})
+        return customers.each_entry(conn, ids, lambda key: {"customer": customers.retrieve(conn, merchant, key)})
 
     return {"responses": await store.read(work)}
 
@@ -129,10 +135,10 @@ async def bulk_retrieve_customers(request: Request, store: Store) -> JSON:
 async def bulk_delete_customers(request: Request, store: Store) -> JSON:
     body = await json_body(request)
     reject_unknown(body, ("customer_ids",))
-    ids = list(dict.fromkeys(list_entries(body, "customer_ids")))
+    ids, merchant = list(dict.fromkeys(list_entries(body, "customer_ids"))), _merchant(request)
 
     def delete_one(conn: sqlite3.Connection, customer_id: str) -> JSON:
-        customers.delete(conn, customer_id, None)
+        customers.delete(conn, merchant, customer_id, None)
         return {}
 
     def work(conn: sqlite3.Connection) -> dict[str, JSON]:
@@ -145,29 +151,29 @@ async def bulk_delete_customers(request: Request, store: Store) -> JSON:
 
 
 async def list_customer_groups(request: Request, store: Store) -> JSON:
-    params = request.query_params
-    return await store.read(lambda conn: groups.list_groups(conn, params))
+    params, merchant = request.query_params, _merchant(request)
+    return await store.read(lambda conn: groups.list_groups(conn, merchant, params))
 
 
 async def create_customer_group(request: Request, store: Store) -> JSON:
-    name, key = groups.read_group(await json_body(request))
-    return await store.write(lambda conn: groups.create_group(conn, name, key))
+    (name, key), merchant = groups.read_group(await json_body(request)), _merchant(request)
+    return await store.write(lambda conn: groups.create_group(conn, merchant, name, key))
 
 
 async def retrieve_customer_group(request: Request, store: Store) -> JSON:
-    group_id = str(request.path_params["group_id"])
-    return await store.read(lambda conn: {"group": groups.group_json(groups.require_group(conn, group_id))})
+    group_id, merchant = _path(request, "group_id"), _merchant(request)
+    return await store.read(lambda conn: {"group": groups.group_json(groups.require_group(conn, merchant, group_id))})
 
 
 async def update_customer_group(request: Request, store: Store) -> JSON:
-    group_id = str(request.path_params["group_id"])
+    group_id, merchant = _path(request, "group_id"), _merchant(request)
     name = groups.read_update(await json_body(request))
-    return await store.write(lambda conn: groups.update_group(conn, group_id, name))
+    return await store.write(lambda conn: groups.update_group(conn, merchant, group_id, name))
 
 
 async def delete_customer_group(request: Request, store: Store) -> JSON:
-    group_id = str(request.path_params["group_id"])
-    await store.write(lambda conn: groups.delete_group(conn, group_id))
+    group_id, merchant = _path(request, "group_id"), _merchant(request)
+    await store.write(lambda conn: groups.delete_group(conn, merchant, group_id))
     return {}
 
 
@@ -175,38 +181,45 @@ async def delete_customer_group(request: Request, store: Store) -> JSON:
 
 
 async def list_customer_segments(request: Request, store: Store) -> JSON:
-    params = request.query_params
-    return await store.read(lambda conn: segments.list_segments(conn, params))
+    params, merchant = request.query_params, _merchant(request)
+    return await store.read(lambda conn: segments.list_segments(conn, merchant, params))
 
 
 async def retrieve_customer_segment(request: Request, store: Store) -> JSON:
-    segment_id = str(request.path_params["segment_id"])
-    return await store.read(lambda conn: {"segment": segments.segment_json(segments.require_segment(conn, segment_id))})
+    segment_id, merchant = _path(request, "segment_id"), _merchant(request)
+
+    def work(conn: sqlite3.Connection) -> JSON:
+        return {"segment": segments.segment_json(segments.require_segment(conn, merchant, segment_id))}
+
+    return await store.read(work)
 
 
 # Order matters: the fixed paths (groups, segments, search, bulk-*) must win over /v2/customers/{customer_id}, as
 # on Square. Segments are read-only: other methods on their paths get 405 (or, on the list path, reach a customer
 # route with the id "segments" and its 404, as for groups and search).
+# The last column is the OAuth scope Square's spec requires for the operation (`security: oauth2: [...]`): a token
+# without it gets 403 INSUFFICIENT_SCOPES. Square files bulk-retrieve and search, though POSTs, under CUSTOMERS_READ.
+READ, WRITE = "CUSTOMERS_READ", "CUSTOMERS_WRITE"
 ROUTES = (
-    ("/v2/customers/segments", "GET", list_customer_segments),
-    ("/v2/customers/segments/{segment_id}", "GET", retrieve_customer_segment),
-    ("/v2/customers/groups", "GET", list_customer_groups),
-    ("/v2/customers/groups", "POST", create_customer_group),
-    ("/v2/customers/groups/{group_id}", "GET", retrieve_customer_group),
-    ("/v2/customers/groups/{group_id}", "PUT", update_customer_group),
-    ("/v2/customers/groups/{group_id}", "DELETE", delete_customer_group),
-    ("/v2/customers/search", "POST", search_customers),
-    ("/v2/customers/bulk-create", "POST", bulk_create_customers),
-    ("/v2/customers/bulk-delete", "POST", bulk_delete_customers),
-    ("/v2/customers/bulk-retrieve", "POST", bulk_retrieve_customers),
-    ("/v2/customers/bulk-update", "POST", bulk_update_customers),
-    ("/v2/customers", "GET", list_customers),
-    ("/v2/customers", "POST", create_customer),
-    ("/v2/customers/{customer_id}", "GET", retrieve_customer),
-    ("/v2/customers/{customer_id}", "PUT", update_customer),
-    ("/v2/customers/{customer_id}", "DELETE", delete_customer),
-    ("/v2/customers/{customer_id}/cards", "POST", create_customer_card),
-    ("/v2/customers/{customer_id}/cards/{card_id}", "DELETE", delete_customer_card),
-    ("/v2/customers/{customer_id}/groups/{group_id}", "PUT", add_group_to_customer),
-    ("/v2/customers/{customer_id}/groups/{group_id}", "DELETE", remove_group_from_customer),
+    ("/v2/customers/segments", "GET", list_customer_segments, READ),
+    ("/v2/customers/segments/{segment_id}", "GET", retrieve_customer_segment, READ),
+    ("/v2/customers/groups", "GET", list_customer_groups, READ),
+    ("/v2/customers/groups", "POST", create_customer_group, WRITE),
+    ("/v2/customers/groups/{group_id}", "GET", retrieve_customer_group, READ),
+    ("/v2/customers/groups/{group_id}", "PUT", update_customer_group, WRITE),
+    ("/v2/customers/groups/{group_id}", "DELETE", delete_customer_group, WRITE),
+    ("/v2/customers/search", "POST", search_customers, READ),
+    ("/v2/customers/bulk-create", "POST", bulk_create_customers, WRITE),
+    ("/v2/customers/bulk-delete", "POST", bulk_delete_customers, WRITE),
+    ("/v2/customers/bulk-retrieve", "POST", bulk_retrieve_customers, READ),
+    ("/v2/customers/bulk-update", "POST", bulk_update_customers, WRITE),
+    ("/v2/customers", "GET", list_customers, READ),
+    ("/v2/customers", "POST", create_customer, WRITE),
+    ("/v2/customers/{customer_id}", "GET", retrieve_customer, READ),
+    ("/v2/customers/{customer_id}", "PUT", update_customer, WRITE),
+    ("/v2/customers/{customer_id}", "DELETE", delete_customer, WRITE),
+    ("/v2/customers/{customer_id}/cards", "POST", create_customer_card, WRITE),
+    ("/v2/customers/{customer_id}/cards/{card_id}", "DELETE", delete_customer_card, WRITE),
+    ("/v2/customers/{customer_id}/groups/{group_id}", "PUT", add_group_to_customer, WRITE),
+    ("/v2/customers/{customer_id}/groups/{group_id}", "DELETE", remove_group_from_customer, WRITE),
 )

@@ -24,6 +24,8 @@ SEEDED_GROUPS = (
 # Square's built-in segments: `<merchant id>.<KIND>`, as in the spec's examples (a 13-character merchant id).
 # The prefix stands for the sandbox's one merchant; the first three suffixes are the spec's, FIRST_TIME is ours.
 SEGMENT_PREFIX = "SANDBOXMERCH1"
+# The merchant that owns everything when no OAuth token says otherwise (any bearer token, or the configured one).
+DEFAULT_MERCHANT_ID = SEGMENT_PREFIX
 LAPSED_SEGMENT_ID = f"{SEGMENT_PREFIX}.CHURN_RISK"
 FIRST_TIME_SEGMENT_ID = f"{SEGMENT_PREFIX}.FIRST_TIME"
 REGULARS_SEGMENT_ID = f"{SEGMENT_PREFIX}.LOYAL"
@@ -34,6 +36,12 @@ SEEDED_SEGMENTS = (
     (REGULARS_SEGMENT_ID, "Regulars"),
     (REACHABLE_SEGMENT_ID, "Reachable"),
 )
+
+
+def segments_of_merchant(merchant_id: str) -> list[tuple[str, str]]:
+    """The built-in segments every merchant has, with ids under its own merchant id (as Square names them)."""
+    return [(f"{merchant_id}.{segment_id.split('.', 1)[1]}", name) for segment_id, name in SEEDED_SEGMENTS]
+
 
 GIVEN = [
     "Amelia",
@@ -255,7 +263,10 @@ def insert(conn: sqlite3.Connection, customers: list[tuple[dict[str, Any], list[
 
 def seed_if_empty(conn: sqlite3.Connection, count: int, seed: int = 42) -> int:
     """Insert `count` generated customers unless the store already holds some; returns how many were added."""
-    if count <= 0 or conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone():
+    if (
+        count <= 0
+        or conn.execute("SELECT 1 FROM customers WHERE merchant_id = ? LIMIT 1", (DEFAULT_MERCHANT_ID,)).fetchone()
+    ):
         return 0
     insert(conn, generate(count, seed))
     return count

@@ -18,14 +18,58 @@ from typing import TypeVar
 import anyio.to_thread
 
 from square_customers_mcp.sandbox.ids import now
-from square_customers_mcp.sandbox.seed import SEEDED_GROUPS, SEEDED_SEGMENTS
+from square_customers_mcp.sandbox.seed import DEFAULT_MERCHANT_ID, SEEDED_GROUPS, SEEDED_SEGMENTS
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: every row belongs to a merchant (see _migrate_to_merchants); OAuth tables
+# Every merchant-owned table gets this column; rows from before version 2 belong to the default merchant.
+MERCHANT_COLUMN = f"merchant_id TEXT NOT NULL DEFAULT '{DEFAULT_MERCHANT_ID}'"
 
-SCHEMA = """
+# Merchants and Square OAuth (oauth.py): tokens and codes are kept only as SHA-256 hashes, so the database never
+# holds a usable credential. A grant is one authorization (one approval of one app by one merchant); its tokens
+# die with it.
+OAUTH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS merchants (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS oauth_grants (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    pkce INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS oauth_grants_by_client ON oauth_grants (client_id, merchant_id);
+CREATE TABLE IF NOT EXISTS oauth_codes (
+    code_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    redirect_uri TEXT,
+    code_challenge TEXT,
+    expires_at REAL NOT NULL,
+    grant_id TEXT
+);
+CREATE TABLE IF NOT EXISTS oauth_tokens (
+    token_hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    expires_at REAL,
+    used INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS oauth_tokens_by_grant ON oauth_tokens (grant_id);
+"""
+
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS customers (
     id TEXT PRIMARY KEY,
+    {merchant},
     given_name TEXT, family_name TEXT, company_name TEXT, nickname TEXT,
     email_address TEXT, phone_number TEXT, reference_id TEXT, note TEXT, birthday TEXT,
     address TEXT, tax_ids TEXT,
@@ -42,21 +86,30 @@ CREATE TABLE IF NOT EXISTS customers (
 -- The two sort indexes also carry every column a scan filters on (fuzzy text, creation source), so a fuzzy or
 -- group search walks one narrow index in sort order and touches the table only for rows that match: at 100,000
 -- customers a token found nowhere costs one index pass (~15 ms) instead of 100,000 random row reads (~130 ms).
+-- Every query names one merchant, so each index leads with merchant_id: a merchant's rows are one contiguous
+-- range, walked in the same order as before.
 CREATE INDEX IF NOT EXISTS customers_by_sort_name
-    ON customers (sort_name, id, email_fuzzy, phone_digits, reference_fuzzy, creation_source);
+    ON customers (merchant_id, sort_name, id, email_fuzzy, phone_digits, reference_fuzzy, creation_source);
 CREATE INDEX IF NOT EXISTS customers_by_created_at
-    ON customers (created_at, id, email_fuzzy, phone_digits, reference_fuzzy, creation_source);
-CREATE INDEX IF NOT EXISTS customers_by_updated_at ON customers (updated_at, id);
-CREATE INDEX IF NOT EXISTS customers_by_email ON customers (email_lower);
-CREATE INDEX IF NOT EXISTS customers_by_phone ON customers (phone_e164);
-CREATE INDEX IF NOT EXISTS customers_by_reference ON customers (reference_lower);
+    ON customers (merchant_id, created_at, id, email_fuzzy, phone_digits, reference_fuzzy, creation_source);
+CREATE INDEX IF NOT EXISTS customers_by_updated_at ON customers (merchant_id, updated_at, id);
+CREATE INDEX IF NOT EXISTS customers_by_email ON customers (merchant_id, email_lower);
+CREATE INDEX IF NOT EXISTS customers_by_phone ON customers (merchant_id, phone_e164);
+CREATE INDEX IF NOT EXISTS customers_by_reference ON customers (merchant_id, reference_lower);
+-- A membership filter's count drives from the member list and must check each member's merchant: this keeps
+-- that check in an index instead of a table row read per member.
+CREATE INDEX IF NOT EXISTS customers_by_id_merchant ON customers (id, merchant_id);
 
 CREATE TABLE IF NOT EXISTS customer_groups_defined (
     id TEXT PRIMARY KEY,
+    {merchant},
     name TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS customer_groups_defined_by_merchant ON customer_groups_defined (merchant_id, id);
+-- Memberships carry no merchant: a customer and a group of two merchants are never linked (every write checks
+-- both under the request's merchant), so the customer's merchant is the membership's.
 CREATE TABLE IF NOT EXISTS customer_groups (
     customer_id TEXT NOT NULL,
     group_id TEXT NOT NULL,
@@ -68,10 +121,12 @@ CREATE INDEX IF NOT EXISTS customer_groups_by_group ON customer_groups (group_id
 -- `seed=N`. Same layout as groups, so a segment filter uses the same member-list plans.
 CREATE TABLE IF NOT EXISTS customer_segments_defined (
     id TEXT PRIMARY KEY,
+    {merchant},
     name TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS customer_segments_defined_by_merchant ON customer_segments_defined (merchant_id, id);
 CREATE TABLE IF NOT EXISTS customer_segments (
     customer_id TEXT NOT NULL,
     segment_id TEXT NOT NULL,
@@ -81,6 +136,7 @@ CREATE INDEX IF NOT EXISTS customer_segments_by_segment ON customer_segments (se
 
 CREATE TABLE IF NOT EXISTS cards (
     id TEXT PRIMARY KEY,
+    {merchant},
     customer_id TEXT NOT NULL,
     card TEXT NOT NULL,
     created_at TEXT NOT NULL
@@ -88,12 +144,55 @@ CREATE TABLE IF NOT EXISTS cards (
 CREATE INDEX IF NOT EXISTS cards_by_customer ON cards (customer_id);
 
 CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
+    {merchant},
+    key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
     response TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (merchant_id, key)
 );
-"""
+""".replace("{merchant}", MERCHANT_COLUMN)
+    + OAUTH_SCHEMA
+)
+
+
+# Index definitions that changed in version 2 (merchant_id first): dropped on migration, made again by SCHEMA.
+_REINDEXED = (
+    "customers_by_sort_name",
+    "customers_by_created_at",
+    "customers_by_updated_at",
+    "customers_by_email",
+    "customers_by_phone",
+    "customers_by_reference",
+)
+
+
+def _migrate_to_merchants(conn: sqlite3.Connection) -> None:
+    """A version-1 database (one merchant, no merchant_id) becomes the default merchant's store, in place."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(customers)")}
+    if not columns or "merchant_id" in columns:
+        return  # a new database, or one already migrated
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for table in ("customers", "customer_groups_defined", "customer_segments_defined", "cards"):
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {MERCHANT_COLUMN}")
+        for index in _REINDEXED:
+            conn.execute(f"DROP INDEX IF EXISTS {index}")
+        # The key alone was the primary key; now (merchant, key) is, which needs a new table.
+        conn.execute("ALTER TABLE idempotency RENAME TO idempotency_v1")
+        conn.execute(
+            f"CREATE TABLE idempotency ({MERCHANT_COLUMN}, key TEXT NOT NULL, request_hash TEXT NOT NULL, "
+            "response TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (merchant_id, key))"
+        )
+        conn.execute(
+            "INSERT INTO idempotency (key, request_hash, response, created_at) "
+            "SELECT key, request_hash, response, created_at FROM idempotency_v1"
+        )
+        conn.execute("DROP TABLE idempotency_v1")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class StoreOpenError(Exception):
@@ -120,6 +219,7 @@ class Store:
             if not self.in_memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             writer = self._writer = self._connect()
+            _migrate_to_merchants(writer)
             writer.executescript(SCHEMA)
             writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._seed_definitions()
@@ -149,6 +249,9 @@ class Store:
         """The built-in groups and segments; INSERT OR IGNORE keeps a reopened file's rows (and their stamps)."""
         stamp = now()
         with self._write_lock:
+            self._writer.execute(
+                "INSERT OR IGNORE INTO merchants (id, created_at) VALUES (?, ?)", (DEFAULT_MERCHANT_ID, stamp)
+            )
             builtins = (("customer_groups_defined", SEEDED_GROUPS), ("customer_segments_defined", SEEDED_SEGMENTS))
             for table, seeded in builtins:
                 self._writer.executemany(

@@ -6,6 +6,7 @@ tests/data/make_spec_facts.py from ../shared/square-customers-openapi.json)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import subprocess
 import sys
@@ -62,9 +63,10 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
 
 REPO = Path(__file__).parents[2]
 _LAUNCHER = (
-    "import sys, uvicorn\n"
+    "import json, sys, uvicorn\n"
     "from square_customers_mcp.sandbox import create_app\n"
-    "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]), log_level='warning')\n"
+    "app = create_app(sys.argv[1], oauth_apps=json.loads(sys.argv[3]))\n"
+    "uvicorn.run(app, host='127.0.0.1', port=int(sys.argv[2]), log_level='warning')\n"
 )
 
 
@@ -76,11 +78,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_sandbox(db_path: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """The sandbox as a real uvicorn process on 127.0.0.1: (process, base URL). Killed on exit."""
+def live_sandbox(
+    db_path: str, oauth_apps: list[dict[str, Any]] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """The sandbox as a real uvicorn process on 127.0.0.1: (process, base URL). Killed on exit. `oauth_apps`:
+    the OAuth applications it knows (passed as JSON: test secrets only)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", _LAUNCHER, db_path, str(port)],
+        [sys.executable, "-c", _LAUNCHER, db_path, str(port), json.dumps(oauth_apps or [])],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -1,10 +1,13 @@
-"""Square's own Python SDK (`squareup` 46.x) runs all 14 Customers operations against the sandbox process."""
+"""Square's own Python SDK (`squareup` 46.x) runs all 14 Customers operations against the sandbox process, and
+completes Square's OAuth with it: the code exchange, a refresh, token status and a revoke."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from sandbox_support import live_sandbox
 
@@ -13,11 +16,90 @@ from square_customers_mcp.sandbox.seed import REGULARS_SEGMENT_ID, SEEDED_SEGMEN
 square = pytest.importorskip("square", reason="the `squareup` SDK is not installed: pip install 'squareup>=46,<47'")
 
 
+APP = {"client_id": "sq0idp-sdk-app", "client_secret": "sq0csp-sdk-secret", "redirect_uris": ["http://127.0.0.1:9/cb"]}
+
+
 @pytest.fixture(scope="module")
-def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db_path = str(Path(tmp_path_factory.mktemp("sdk")) / "sandbox.db")
-    with live_sandbox(db_path) as (_, base_url):
-        yield square.Square(token="sandbox-token", base_url=base_url, version="2026-09-16", timeout=10)
+    with live_sandbox(db_path, [APP]) as (_, base_url):
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def sdk(live: str) -> object:
+    return square.Square(token="sandbox-token", base_url=live, version="2026-09-16", timeout=10)
+
+
+def _code(base_url: str, scope: str, merchant: str) -> str:
+    """The consent page, answered as a seller would; the code it sends back to the app's redirect URI."""
+    params = {"client_id": APP["client_id"], "scope": scope, "state": "sdk-state"}
+    assert httpx.get(f"{base_url}/oauth2/authorize", params=params, timeout=10).status_code == 200
+    answer = httpx.post(
+        f"{base_url}/oauth2/authorize", data=params | {"merchant_id": merchant, "decision": "approve"}, timeout=10
+    )
+    sent_back = parse_qs(urlsplit(answer.headers["location"]).query)
+    assert sent_back["state"] == ["sdk-state"]
+    return sent_back["code"][0]
+
+
+def test_sdk_completes_oauth_and_works_with_the_issued_token(live: str) -> None:
+    app_client = square.Square(token=None, base_url=live, version="2026-09-16", timeout=10)
+    tokens = app_client.o_auth.obtain_token(
+        client_id=APP["client_id"], client_secret=APP["client_secret"],
+        code=_code(live, "CUSTOMERS_READ CUSTOMERS_WRITE", "SDKMERCHANT01"), grant_type="authorization_code",
+    )  # fmt: skip
+    assert tokens.merchant_id == "SDKMERCHANT01" and tokens.token_type == "bearer"
+    renewed = app_client.o_auth.obtain_token(
+        client_id=APP["client_id"], client_secret=APP["client_secret"],
+        refresh_token=tokens.refresh_token, grant_type="refresh_token",
+    )  # fmt: skip
+    assert renewed.refresh_token == tokens.refresh_token and renewed.access_token != tokens.access_token
+
+    seller = square.Square(token=renewed.access_token, base_url=live, version="2026-09-16", timeout=10)
+    status = seller.o_auth.retrieve_token_status()
+    assert status.merchant_id == "SDKMERCHANT01" and status.client_id == APP["client_id"]
+    assert status.scopes == ["CUSTOMERS_READ", "CUSTOMERS_WRITE"]
+    made = seller.customers.create(given_name="Grace", idempotency_key="sdk-oauth-1").customer
+    assert seller.customers.get(made.id).customer.given_name == "Grace"
+    assert [c.id for c in seller.customers.list()] == [made.id]  # this merchant's store holds only its own
+    group = seller.customers.groups.create(group={"name": "Seller's own"}).group
+    seller.customers.groups.add(made.id, group.id)
+    found = seller.customers.search(query={"filter": {"group_ids": {"all": [group.id]}}}, count=True)
+    assert found.count == 1
+
+    revoked = app_client.o_auth.revoke_token(
+        client_id=APP["client_id"], access_token=renewed.access_token,
+        request_options={"additional_headers": {"Authorization": f"Client {APP['client_secret']}"}},
+    )  # fmt: skip
+    assert revoked.success
+    from square.core.api_error import ApiError
+
+    with pytest.raises(ApiError) as refused:
+        seller.customers.get(made.id, request_options={"max_retries": 0})
+    assert refused.value.status_code == 401
+    assert refused.value.body["errors"][0]["code"] == "ACCESS_TOKEN_REVOKED"
+
+
+def test_sdk_read_only_token_is_refused_a_write(live: str) -> None:
+    from square.core.api_error import ApiError
+
+    app_client = square.Square(token=None, base_url=live, version="2026-09-16", timeout=10)
+    tokens = app_client.o_auth.obtain_token(
+        client_id=APP["client_id"], client_secret=APP["client_secret"],
+        code=_code(live, "CUSTOMERS_READ", "SDKREADER0001"), grant_type="authorization_code",
+    )  # fmt: skip
+    reader = square.Square(token=tokens.access_token, base_url=live, version="2026-09-16", timeout=10)
+    assert not list(reader.customers.list())
+    with pytest.raises(ApiError) as refused:
+        reader.customers.create(given_name="Nope", request_options={"max_retries": 0})
+    assert refused.value.status_code == 403
+    assert refused.value.body["errors"][0] == {
+        "category": "AUTHENTICATION_ERROR",
+        "code": "INSUFFICIENT_SCOPES",
+        "detail": refused.value.body["errors"][0]["detail"],
+    }
+    assert "CUSTOMERS_WRITE" in refused.value.body["errors"][0]["detail"]
 
 
 def test_all_fourteen_operations(sdk: object) -> None:
