@@ -45,6 +45,7 @@ class Limits:
     max_connections: int = 512
     max_in_flight: int = 128  # requests being answered at once; each may wait on Square for up to its timeout
     keep_alive_seconds: int = 5  # idle time allowed between two requests on one connection
+    backlog: int = 256  # pending connections the OS queues; also how many asyncio accepts in one go
     report_seconds: float = 10.0
 
 
@@ -80,6 +81,7 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._deadline: asyncio.TimerHandle | None = None
+        self._stalled: asyncio.TimerHandle | None = None
         self._start_receiving()
         if len(self.connections) > self.guard.limits.max_connections:
             self._make_room()
@@ -93,17 +95,42 @@ class GuardedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
-            self.guard.evictable[self] = None  # idle until its next request; uvicorn's keep-alive timer runs
+        if not self.transport.is_closing() and self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
+            # Idle, or a pipelined next request already half-read: its deadline starts now, not at its next
+            # byte. uvicorn's keep-alive timer also closes an idle connection sooner.
+            self._start_receiving()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        # A client that stops reading its answers (pipelined requests, replies never read) would otherwise
+        # hold the connection as "running a request" for ever, out of reach of eviction.
+        if self._stalled is None:
+            self._stalled = self.loop.call_later(self.guard.limits.request_seconds, self._not_reading)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._stalled is not None:
+            self._stalled.cancel()
+            self._stalled = None
+
+    def _not_reading(self) -> None:
+        self._stalled = None
+        self.guard.closed("not reading their answers")
+        self.transport.abort()  # close() would wait for a send buffer that never drains
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_receiving()
+        if self._stalled is not None:
+            self._stalled.cancel()
+            self._stalled = None
         self.guard.evictable.pop(self, None)
         super().connection_lost(exc)
 
     def _start_receiving(self) -> None:
         self.guard.evictable.pop(self, None)
         self.guard.evictable[self] = None  # re-inserted: now the newest
+        if self._deadline is not None:
+            self._deadline.cancel()
         self._deadline = self.loop.call_later(self.guard.limits.request_seconds, self._too_slow)
 
     def _stop_receiving(self) -> None:
@@ -187,17 +214,20 @@ class InFlightLimit:
             self.in_flight -= 1
 
 
-def _open_file_budget(wanted: int) -> int:
-    """Raise the soft open-file limit towards the hard one if needed; return how many connections fit under it."""
+def _open_file_budget(wanted: int, backlog: int) -> int:
+    """Raise the soft open-file limit to the hard one (at most 65,536); return how many connections fit under it.
+
+    asyncio accepts up to `backlog` connections in one go before any of them can be closed to make room, so
+    that many descriptors must be free on top of the cap, or accept() fails with EMFILE and stalls."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    spare = 128  # the database, logs, outgoing connections to Square
-    if soft != resource.RLIM_INFINITY and soft < wanted + spare:
-        target = wanted + spare if hard == resource.RLIM_INFINITY else min(hard, wanted + spare)
+    target = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < target:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
             soft = target
         except (ValueError, OSError):
             pass
+    spare = 128 + backlog  # the database, logs, connections to Square, and one accept batch
     return wanted if soft == resource.RLIM_INFINITY else max(16, min(wanted, soft - spare))
 
 
@@ -205,7 +235,7 @@ def uvicorn_config(app: ASGIApp, host: str, port: int, log_level: str, limits: L
     import uvicorn
 
     limits = limits or Limits()
-    budget = _open_file_budget(limits.max_connections)
+    budget = _open_file_budget(limits.max_connections, limits.backlog)
     if budget < limits.max_connections:
         log.warning("open-file limit allows only %d connections (wanted %d)", budget, limits.max_connections)
         limits = Limits(**{**limits.__dict__, "max_connections": budget})
@@ -216,6 +246,7 @@ def uvicorn_config(app: ASGIApp, host: str, port: int, log_level: str, limits: L
         port=port,
         http=protocol,
         timeout_keep_alive=limits.keep_alive_seconds,
+        backlog=limits.backlog,
         log_level=log_level.lower(),
         log_config=None,  # uvicorn's records go to our handler: one format, secrets scrubbed, rate-limited
         access_log=False,

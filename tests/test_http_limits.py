@@ -33,9 +33,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @asynccontextmanager
-async def local_api(limits: Limits, host: str = "127.0.0.1") -> AsyncIterator[str]:
+async def local_api(limits: Limits, host: str = "127.0.0.1", seed: int = 0) -> AsyncIterator[str]:
+    async with serving(limits, host, seed) as (url, _):
+        yield url
+
+
+@asynccontextmanager
+async def serving(limits: Limits, host: str = "127.0.0.1", seed: int = 0) -> AsyncIterator[tuple[str, uvicorn.Server]]:
     """The local API served exactly as `square-customers-mcp sandbox` serves it, with these limits."""
-    app = create_app(":memory:")
+    app = create_app(":memory:", seed=seed)
     port = free_port(host)
     server = uvicorn.Server(uvicorn_config(guarded(app, host, [], 1024 * 1024), host, port, "warning", limits))
     async with anyio.create_task_group() as tg:
@@ -43,7 +49,7 @@ async def local_api(limits: Limits, host: str = "127.0.0.1") -> AsyncIterator[st
         while not server.started:  # noqa: ASYNC110 - uvicorn offers no start event
             await anyio.sleep(0.01)
         try:
-            yield f"http://{host}:{port}"
+            yield f"http://{host}:{port}", server
         finally:
             server.should_exit = True
     app.state.store.close()
@@ -87,6 +93,27 @@ async def test_a_complete_request_is_not_cut_by_the_deadline() -> None:
         for _ in range(3):  # on one kept-alive connection, across more than one deadline
             assert (await client.get(f"{url}/v2/customers", headers=AUTH)).status_code == 200
             await anyio.sleep(0.2)
+
+
+async def test_a_client_that_never_reads_its_answers_is_closed_at_the_deadline() -> None:
+    """Pipelined requests whose answers are never read fill the send buffer: the connection then counts as
+    running a request, out of reach of the receive deadline and of eviction, unless writing has one too."""
+    request = b"GET /v2/customers?limit=100 HTTP/1.1\r\nHost: localhost:1\r\nAuthorization: Bearer any\r\n\r\n"
+    async with serving(Limits(request_seconds=0.5), seed=200) as (url, server):
+        host, port = url.removeprefix("http://").split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(2)
+        try:
+            sock.connect((host, int(port)))
+            sock.sendall(request * 400)  # about 12 MB of answers, never read
+            while not server.server_state.total_requests:  # noqa: ASYNC110 - uvicorn offers no event
+                await anyio.sleep(0.01)
+            with anyio.fail_after(5):
+                while server.server_state.connections:  # noqa: ASYNC110 - nor one for closing
+                    await anyio.sleep(0.1)
+        finally:
+            sock.close()  # else a server that kept it would wait for it on shutdown
 
 
 async def test_half_open_connections_over_the_cap_make_room_for_a_complete_request() -> None:
