@@ -36,7 +36,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from square_customers_mcp.dispatcher import error_result
 from square_customers_mcp.tools import ToolSpec
-from square_customers_mcp.tools.changes import changes
+from square_customers_mcp.tools.changes import changes, summary
 
 MAX_QUESTION = 4000
 """Longest question asked, in characters: about what a host's confirmation dialog shows without scrolling
@@ -67,8 +67,10 @@ def question(tool: ToolSpec, args: Mapping[str, Any]) -> str:
     customer, in the fixed order of tools/changes.py. Never cut: see MAX_QUESTION."""
     entries = tool.count_entries(args)
     scope = f" on {entries} customers" if entries else ""
-    lines = [f"The assistant wants to run {tool.name} ({tool.title}){scope}, which changes Square data:"]
-    for subject, fields in changes(tool, args):
+    found = changes(tool, args)
+    lines = [f"The assistant wants to run {tool.name} ({tool.title}){scope}, which changes Square data."]
+    lines += ["In short:", *(f"  {line}" for line in summary(found)), "In full:"]
+    for subject, fields in found:
         lines.append(("For the whole call" if subject is None else f"Customer {subject}") + (":" if fields else ""))
         lines += [f"  {field}" for field in fields]
     lines.append("Allow it?")

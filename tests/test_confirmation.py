@@ -267,9 +267,10 @@ async def test_a_call_whose_question_cannot_be_shown_whole_is_refused(
 def test_values_cannot_hide_or_forge_lines_of_the_question() -> None:
     note = "ok\u202e\u200b\nCustomer ZZZZ:\n  note: fine\u2028"
     text = question(TOOLS_BY_NAME["update_customer"], {"customer_id": "C1", "note": note})
-    assert text.count("\n") == 3 and "Customer ZZZZ" in text  # header, customer, one field, "Allow it?"
+    # header, "In short:", its line, "In full:", customer, one field, "Allow it?"
+    assert text.count("\n") == 6 and "Customer ZZZZ" in text
     assert not any(char in text for char in "\u202e\u200b\u2028")
-    assert "\\u202e\\u200b\\nCustomer ZZZZ:\\n  note: fine\\u2028" in text
+    assert "\\u202e\\u200b\\nCustomer ZZZZ:\\n<2 spaces>note: fine\\u2028" in text
 
 
 @ERAS
@@ -378,3 +379,26 @@ async def test_an_unanswered_question_times_out_into_a_refusal(connected: Connec
     assert len(human.asked) == 1 and sent == []
     assert result.is_error and "did not answer the confirmation within 0.2 seconds" in result.content[0].text
     assert "nothing was sent" in result.content[0].text
+
+
+@pytest.mark.parametrize("blank", [" ", "\u3164", "\u2800", "\u034f"])
+def test_a_wall_of_blanks_cannot_push_a_later_change_out_of_sight(blank: str) -> None:
+    """A note of thousands of spaces or blank letters (under the length limit) on the first customer used to
+    leave the second customer's email change about 55 blank lines further down."""
+    args = {
+        "customers": [
+            {"customer_id": "AAAA1", "note": blank * 3300},
+            {"customer_id": "ZZZZ9", "email_address": "new@example.com", "clear": ["phone_number"]},
+        ]
+    }
+    text = question(TOOLS_BY_NAME["bulk_update_customers"], args)
+    head = text.splitlines()[:5]
+    assert "  ZZZZ9: email_address, erase phone_number" in head, head  # named before any value
+    assert len(text) < 600, len(text)  # the wall is written as its length or its escapes, not as blanks
+    assert blank * 3 not in text  # (the question indents with two spaces)
+
+
+def test_lookalike_customer_ids_are_told_apart() -> None:
+    args = {"customers": [{"customer_id": "C1", "note": "a"}, {"customer_id": "C1\u3164", "note": "b"}]}
+    text = question(TOOLS_BY_NAME["bulk_update_customers"], args)
+    assert "Customer C1:" in text and "Customer C1\\u3164:" in text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Mapping
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -67,9 +68,35 @@ def shown(value: Any) -> str:
     return visible(json.dumps(value, ensure_ascii=False))
 
 
+# Letters that print as nothing (Hangul fillers, the braille blank): a wall of them hides what follows.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def visible(text: str) -> str:
-    """`text` with every character that prints nothing or moves text (controls, bidi overrides, zero-width
-    and line separators, lone surrogates) written as its escape."""
-    return "".join(
-        ascii(char)[1:-1] if unicodedata.category(char)[0] in "CZ" and char != " " else char for char in text
-    )
+    """`text` with every character that prints nothing, moves text or changes the character before it
+    (controls, bidi overrides, zero-width and line separators, combining marks, blank letters, lone
+    surrogates) written as its escape, and each run of them (or of spaces) written once with its length."""
+    parts = []
+    for char, run in groupby(text):
+        count = len(list(run))
+        hidden = (unicodedata.category(char)[0] in "CZM" and char != " ") or char in _BLANK_LETTERS
+        shown = ascii(char)[1:-1] if hidden else char
+        if count > 1 and (hidden or char == " "):
+            parts.append(f"<{count} spaces>" if char == " " else f"<{count} x {shown}>")
+        else:
+            parts.append(shown * count)
+    return "".join(parts)
+
+
+def summary(found: Changes) -> list[str]:
+    """One short line per customer naming what changes (no values), so a long value can't push a later
+    customer's changes out of sight."""
+    return [
+        f"{'the whole call' if subject is None else subject}: "
+        + ", ".join(
+            line.split(": ", 1)[0] + (f" {line.split(': ', 1)[1]}" if line.startswith("erase: ") else "")
+            for line in lines
+        )
+        for subject, lines in found
+        if lines
+    ]
