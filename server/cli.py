@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -30,7 +32,7 @@ environment variables:
   SQUARE_ACCESS_TOKEN   Square access token; unset: the embedded local API is used
   SQUARE_ENVIRONMENT    local | sandbox | production (default: local without a token, sandbox with one)
   SQUARE_BASE_URL       override the API base URL (e.g. a `sandbox` started by this command)
-  SQUARE_VERSION        Square-Version header (default {DEFAULT_SQUARE_VERSION})
+  SQUARE_VERSION        Square-Version header, a date YYYY-MM-DD (default {DEFAULT_SQUARE_VERSION})
   SQUARE_READ_ONLY      true: write tools are neither listed nor callable
   SQUARE_TOOLSETS       offer only these toolsets, comma-separated: profiles, bulk, groups, cards (default: all)
   SQUARE_SCHEMA_REFS    true: publish nested argument objects as $defs/$ref (for llama-index's MCP tools)
@@ -86,6 +88,30 @@ def _lifetime(text: str) -> float:
     if not seconds > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
     return seconds
+
+
+def _unservable(host: str, port: int) -> str | None:
+    """Why `host`:`port` cannot be listened on (in use, not an address of this machine), or None. It binds and
+    closes a socket per address, as the server will (asyncio's SO_REUSEADDR, IPv6-only), before anything starts:
+    a port in use is one line, not uvicorn's traceback. Port 0 (any free port) only checks the host."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as error:  # gaierror: no such host; UnicodeError: an unencodable name
+        return f"cannot listen on {where}: {getattr(error, 'strerror', None) or error}"
+    for family, kind, proto, _, address in addresses:
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                if os.name == "posix":
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return f"{where} is already in use: stop what listens there or choose another --port"
+            return f"cannot listen on {where}: {error.strerror or error}"
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -154,7 +180,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        toolsets = parse_toolsets(args.toolsets, "--toolsets") if args.toolsets is not None else None
+        toolsets = (
+            parse_toolsets(args.toolsets, "--toolsets", empty_means_all=False) if args.toolsets is not None else None
+        )
         settings = Settings.from_env().with_overrides(
             read_only=args.read_only, redact_pii=args.redact_pii, toolsets=toolsets
         )
@@ -190,6 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "SQUARE_MCP_HTTP_TOKEN; set a token, or pass --allow-remote only behind an authenticating proxy",
             file=sys.stderr,
         )
+        return 2
+    problem = _unservable(args.host, args.port) if transport == "http" else None
+    if problem:
+        print(f"square-customers-mcp: {problem}", file=sys.stderr)
         return 2
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a user stops a foreground server
@@ -262,6 +294,10 @@ def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    problem = _unservable(args.host, args.port)  # before the database is opened or seeded
+    if problem:
+        print(f"square-customers-mcp: {problem}", file=sys.stderr)
+        return 2
     from square_customers_mcp.sandbox.oauth_apps import OAuthConfigError, load_file, parse_cli_app
     from square_customers_mcp.sandbox.oauth_tokens import ACCESS_LIFETIME
 
@@ -286,14 +322,17 @@ def _run_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     except ConfigError as error:
         print(f"square-customers-mcp: {error}", file=sys.stderr)
         return 2
-    log.info(
-        "local Square Customers API at http://%s:%d/v2/customers (%s%s%s); data in %s",
+    seeding = app.state.seeding
+    log.log(
+        logging.WARNING if seeding.asked and not seeding.added else logging.INFO,  # --seed N that seeded nothing
+        "local Square Customers API at http://%s:%d/v2/customers (%s%s%s); data in %s; %s",
         args.host,
         args.port,
         "bearer token must match the configured one" if token else "any bearer token",
         f", OAuth for {', '.join(app.client_id for app in oauth_apps)}" if oauth_apps else "",  # ids, never secrets
         f", injecting faults {faults}" if faults else "",
         db_path,
+        seeding.describe(),
     )
     protected = guarded(served, args.host, settings.http_allowed_hosts, MAX_BODY_BYTES)
     try:

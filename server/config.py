@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -49,7 +51,10 @@ def _base_url(raw: str) -> str | None:
     url = raw.strip().rstrip("/")
     if not url:
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket, "https://[::1"
+        raise ConfigError("SQUARE_BASE_URL is not a valid URL: check the host's brackets [ ] and characters") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         # "localhost:8765" parses as scheme "localhost": every call would fail as if Square were down.
         raise ConfigError(
@@ -76,9 +81,29 @@ def _base_url(raw: str) -> str | None:
     return url
 
 
-def parse_toolsets(raw: str, source: str) -> tuple[str, ...]:
-    """A comma-separated toolset list; empty means all. An unknown name is an error, never ignored."""
+def _square_version(raw: str) -> str:
+    """SQUARE_VERSION, a real date YYYY-MM-DD: anything else (a typo, a CR/LF that would end the header) makes
+    every call fail, only after all its retries."""
+    version = raw.strip()
+    if not version:
+        return DEFAULT_SQUARE_VERSION
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", version):
+            raise ValueError(version)
+        datetime.date.fromisoformat(version)  # and a real date: not 2024-02-30
+    except ValueError:
+        raise ConfigError(
+            f"SQUARE_VERSION must be a date YYYY-MM-DD such as {DEFAULT_SQUARE_VERSION}, got {version[:40]!r}"
+        ) from None
+    return version
+
+
+def parse_toolsets(raw: str, source: str, *, empty_means_all: bool = True) -> tuple[str, ...]:
+    """A comma-separated toolset list; empty means all (for the variable: unset). An unknown name is an error,
+    never ignored, and so is a list of separators only (",,"), which names no toolset."""
     names = tuple(dict.fromkeys(name.strip().lower() for name in raw.split(",") if name.strip()))
+    if not names and (raw.strip() or not empty_means_all):
+        raise ConfigError(f"{source} names no toolset; choose from {', '.join(TOOLSETS)} (comma-separated)")
     unknown = [name for name in names if name not in TOOLSETS]
     if unknown:
         raise ConfigError(f"{source}: unknown toolset {', '.join(unknown)}; choose from {', '.join(TOOLSETS)}")
@@ -174,7 +199,7 @@ class Settings:
             access_token=token,
             environment=environment,  # type: ignore[arg-type]  # checked just above
             base_url=base_url,
-            square_version=env.get("SQUARE_VERSION", "").strip() or DEFAULT_SQUARE_VERSION,
+            square_version=_square_version(env.get("SQUARE_VERSION", "")),
             read_only=_flag(env, "SQUARE_READ_ONLY"),
             redact_pii=_flag(env, "SQUARE_REDACT_PII"),
             confirm_destructive=_flag(env, "SQUARE_CONFIRM_DESTRUCTIVE"),

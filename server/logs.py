@@ -8,6 +8,7 @@ any library's) reaches the one root handler, which bounds floods of identical re
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, AnyStr, TextIO
 
 REDACTED = "***"
 # Loggers that may have been given handlers (uvicorn's own dict config does so) or told not to propagate.
@@ -26,6 +27,40 @@ LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi",
 
 def _any_case(hex_digits: str) -> str:
     return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in hex_digits)
+
+
+def _b64_runs(secret: bytes) -> list[str]:
+    """The base64 text (standard alphabet, unpadded) that `secret` always encodes to inside a longer base64 run,
+    at each of the 3 byte alignments: the characters whose 6 bits all come from the secret. `Bearer <secret>`
+    encoded, at any alignment, holds one of them."""
+    runs = []
+    for offset in range(3):
+        encoded = base64.b64encode(bytes(offset) + secret).decode().rstrip("=")
+        start, end = -(-8 * offset // 6), (8 * offset + 8 * len(secret)) // 6  # the first fully-covered character
+        runs.append(encoded[start:end])
+    return runs
+
+
+_B64_FORMS = {"+": r"(?:\+|-|%2B)", "/": r"(?:/|_|\\/|%2F)"}  # URL-safe, JSON-escaped and percent-encoded too
+
+
+def _secret_source(secret: str) -> tuple[str, list[str]]:
+    """A regex for every form of `secret` recognised (each character in any escaping; hex; base64 in both alphabets
+    at each alignment), and the ASCII literals one of which every match without a % or \\ escape holds, in some
+    letter case (the pre-check's probes): the secret's hex, and the longest piece of each base64 form free of
+    + and /, the only characters matching rewrites. The secret itself is checked as it is and in lower case."""
+    raw = secret.encode()
+    runs = [run for run in _b64_runs(raw) if len(run) >= 8]  # a shorter one (a secret under 6 bytes) is noise
+    forms = [
+        "".join(_char_forms(c) for c in secret),
+        raw.hex(),
+        *("".join(_B64_FORMS.get(c, c) for c in run) for run in runs),
+    ]
+    return "|".join(forms), [raw.hex(), *(max(re.split(r"[+/]", run), key=len).lower() for run in runs)]
+
+
+def _holds(haystack: AnyStr, needles: list[AnyStr]) -> bool:
+    return any(needle in haystack for needle in needles)
 
 
 def _char_forms(char: str) -> str:
@@ -40,28 +75,50 @@ def _char_forms(char: str) -> str:
 
 
 class Scrubber:
-    """Replaces secrets with *** in text, bytes and parsed JSON, however each character is escaped."""
+    """Replaces secrets with *** in text, bytes and parsed JSON, however each character is escaped, in any letter
+    case, and base64- (standard or URL-safe, also of `Bearer <secret>`) or hex-encoded.
+
+    Deliberately transformed forms (reversed, split, ROT13, in part) are not recognised: an upstream that does
+    that to the token it was sent is itself malicious, and already holds the token."""
 
     def __init__(self, secrets: Iterable[str | None], min_length: int = 8) -> None:
         # Real tokens are long; a few-character "secret" would garble every line it happens to appear in.
         # Longest first, so a secret that contains another is replaced whole.
         self.secrets = sorted({s for s in secrets if s and len(s) >= min_length}, key=len, reverse=True)
-        source = "|".join("".join(_char_forms(c) for c in secret) for secret in self.secrets)
-        self._text = re.compile(source) if source else None
-        self._bytes = re.compile(source.encode()) if source else None
+        sources: list[str] = []
+        probes: list[str] = []
+        for secret in self.secrets:
+            source, found = _secret_source(secret)
+            sources.append(source)
+            probes += found
+        source = "|".join(sources)
+        # IGNORECASE: a secret in another letter case, and hex in either; ASCII: only ASCII letters change case.
+        self._text = re.compile(source, re.IGNORECASE | re.ASCII) if source else None
+        self._bytes = re.compile(source.encode(), re.IGNORECASE) if source else None
         self._encoded = [secret.encode() for secret in self.secrets]
+        # Compared with the lower-cased text: str.lower() for text, the ASCII-only bytes.lower() for bytes.
+        self._probes = [*(secret.lower() for secret in self.secrets), *probes]
+        self._probe_bytes = [*(secret.lower() for secret in self._encoded), *(probe.encode() for probe in probes)]
 
     def __bool__(self) -> bool:
         return self._text is not None
 
     def text(self, text: str) -> str:
-        # The cheap checks first: a secret can only be there literally or with a % or \ escape.
-        if self._text is None or not ("%" in text or "\\" in text or any(s in text for s in self.secrets)):
+        # The cheap checks first: a secret can only be there with a % or \\ escape, as itself, or holding one of
+        # the probes (the secret, its hex, a piece of each base64 form) in some letter case.
+        if self._text is None or not (
+            "%" in text or "\\" in text or any(s in text for s in self.secrets) or _holds(text.lower(), self._probes)
+        ):
             return text
         return self._text.sub(REDACTED, text)
 
     def raw(self, raw: bytes) -> bytes:
-        if self._bytes is None or not (b"%" in raw or b"\\" in raw or any(s in raw for s in self._encoded)):
+        if self._bytes is None or not (
+            b"%" in raw
+            or b"\\" in raw
+            or any(s in raw for s in self._encoded)
+            or _holds(raw.lower(), self._probe_bytes)
+        ):
             return raw
         return self._bytes.sub(REDACTED.encode(), raw)
 

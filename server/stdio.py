@@ -37,7 +37,7 @@ MAX_LINE_BYTES = 4 * 1024 * 1024  # a full bulk call of 100 customers is far bel
 _CHUNK = 64 * 1024
 # Windows' event loops take no signal handlers; there Ctrl-C still ends the process through KeyboardInterrupt.
 _STOP_SIGNALS = () if sys.platform == "win32" else (signal.SIGINT, signal.SIGTERM)
-_WARNINGS = 10  # then further unanswerable lines are logged at debug level: garbage input can't flood the log
+_WARNINGS = 10  # then further refused or unanswerable lines are logged at debug level: garbage can't flood the log
 
 
 class LineSplitter:
@@ -99,9 +99,15 @@ def read_line(line: bytes) -> SessionMessage | types.JSONRPCError | None:
     if not line.strip():
         return None
     try:
-        return SessionMessage(types.jsonrpc_message_adapter.validate_json(line, by_name=False))
+        message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
     except ValidationError as error:
         failure = error
+    else:
+        if isinstance(message, types.JSONRPCNotification) and _has_id(line):
+            # The SDK drops an id it cannot take (null, an object, 1.5) and reads a notification: never answered.
+            # JSON-RPC 2.0: a request whose id cannot be determined is answered with id null.
+            return error_answer(None, types.INVALID_REQUEST, "Invalid request: the id must be a string or an integer")
+        return SessionMessage(message)
     # The SDK cannot read it: find out why, and answer with the request's id when there is one to read.
     try:
         data = json.loads(line.decode("utf-8"))
@@ -118,6 +124,15 @@ def read_line(line: bytes) -> SessionMessage | types.JSONRPCError | None:
         unparsed = [d["msg"] for d in failure.errors(include_input=False) if d["type"] == "json_invalid"]
         reason = unparsed[0] if unparsed else "not a JSON-RPC 2.0 request, notification or response"
     return error_answer(_id_of(data), types.INVALID_REQUEST, f"Invalid request: {reason}")
+
+
+def _has_id(line: bytes) -> bool:
+    """Whether a line the SDK read as a notification has an "id" member (notifications are few and small)."""
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError):  # the SDK's parser took it: cannot happen, and then it has no id to read
+        return False
+    return isinstance(data, dict) and "id" in data
 
 
 def _id_of(data: Any) -> int | str | None:
@@ -191,7 +206,7 @@ async def _read(
     token = anyio.lowlevel.current_token()
     _daemon(lambda: _pump_in(fd, chunks_in, token), "stdin")
     splitter = LineSplitter()
-    unanswered = 0
+    refused = 0
     async with to_server, answers, chunks:
         async for chunk in chunks:
             last = None if chunk else splitter.finish()
@@ -200,12 +215,17 @@ async def _read(
                 result = too_long() if line is None else read_line(line)
                 if isinstance(result, SessionMessage):
                     await to_server.send(result)
-                elif isinstance(result, types.JSONRPCError):
+                    continue
+                if line is not None and not line.strip():
+                    continue  # a blank line
+                refused += 1
+                level = logging.WARNING if refused <= _WARNINGS else logging.DEBUG
+                size = "too long" if line is None else f"{len(line)} bytes"
+                if isinstance(result, types.JSONRPCError):
+                    log.log(level, "stdio: refused a line (%s): %s", size, result.error.message)
                     await answers.send(SessionMessage(result))
-                elif line is not None and line.strip():
-                    unanswered += 1
-                    level = logging.WARNING if unanswered <= _WARNINGS else logging.DEBUG
-                    log.log(level, "stdio: ignored an invalid notification (%d bytes)", len(line))
+                else:
+                    log.log(level, "stdio: ignored an invalid notification (%s)", size)
             if not chunk:
                 return
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from square_customers_mcp.config import ConfigError, Settings
+from square_customers_mcp.config import DEFAULT_SQUARE_VERSION, ConfigError, Settings, parse_toolsets
+from square_customers_mcp.tools import TOOLSETS
 
 
 def test_no_token_means_the_local_sandbox() -> None:
@@ -69,7 +73,10 @@ def test_overrides_ignore_unset_flags() -> None:
             "Square production at https://connect.squareup.com",
         ),
         ({"SQUARE_BASE_URL": "http://127.0.0.1:8765"}, "local API at http://127.0.0.1:8765"),
-        ({"SQUARE_SANDBOX_DB": ":memory:"}, "local API (in-process, no network), data in :memory:"),
+        (
+            {"SQUARE_SANDBOX_DB": ":memory:"},
+            "local API (in-process, no network), data in :memory:; the database holds 0 customers",
+        ),
     ],
 )
 async def test_the_backend_says_what_it_talks_to(env: dict[str, str], description: str) -> None:
@@ -157,6 +164,8 @@ def test_numeric_settings_within_range_are_taken(
         ("https://square.example.test/?x=1", "no spaces, query (?) or fragment (#)"),
         ("https://square.example.test/#top", "no spaces, query (?) or fragment (#)"),
         ("https://square.example .test", "no spaces, query (?) or fragment (#)"),
+        ("https://[::1", "not a valid URL"),  # urlsplit's ValueError used to escape as a traceback
+        ("https://[::1/v2", "not a valid URL"),
     ],
 )
 def test_a_base_url_that_cannot_work_is_refused(url: str, message: str) -> None:
@@ -193,3 +202,118 @@ async def test_an_unusable_default_database_folder_is_a_config_error(monkeypatch
     with pytest.raises(ConfigError, match=r"^cannot create the local API database folder /proc/no-such-dir\S*: "):
         async with open_backend(Settings.from_env({})):
             pass
+
+
+# The command line: a bad setting is one line on stderr and exit status 2, never a traceback.
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No SQUARE_* variable, and the process's logging left alone by `cli.main`."""
+    from square_customers_mcp import cli
+
+    for name in [name for name in os.environ if name.startswith("SQUARE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
+    monkeypatch.setenv("SQUARE_SANDBOX_DB", ":memory:")
+    return monkeypatch
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("square-customers-mcp: "), captured.err
+    assert captured.out == ""
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "argv", "words"),
+    [
+        ({"SQUARE_BASE_URL": "https://[::1", "SQUARE_ACCESS_TOKEN": "t"}, [], "SQUARE_BASE_URL is not a valid URL"),
+        ({"SQUARE_VERSION": "2024-01-01\r\nX-Evil: 1"}, [], "SQUARE_VERSION must be a date YYYY-MM-DD"),
+        ({"SQUARE_TOOLSETS": ",,"}, [], "SQUARE_TOOLSETS names no toolset"),
+        ({}, ["--toolsets", ","], "--toolsets names no toolset"),
+        ({}, ["serve", "--toolsets", " , "], "--toolsets names no toolset"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_2(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict[str, str], argv: list[str], words: str
+) -> None:
+    from square_customers_mcp.cli import main
+
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert main(argv) == 2
+    assert words in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2024-01-01\r\nX-Evil: 1",  # would end the header: every call failed, after all its retries
+        "2024-02-30",
+        "2024-13-01",
+        "2024-1-1",
+        "20240101",  # fromisoformat takes it; Square does not
+        "2024-W01-1",
+        "\uff12\uff10\uff12\uff14-01-01",  # full-width digits
+        "latest",
+    ],
+)
+def test_square_version_must_be_a_real_date(raw: str) -> None:
+    with pytest.raises(ConfigError, match="SQUARE_VERSION must be a date YYYY-MM-DD"):
+        Settings.from_env({"SQUARE_VERSION": raw})
+
+
+def test_a_valid_square_version_is_taken() -> None:
+    assert Settings.from_env({"SQUARE_VERSION": " 2024-02-29 "}).square_version == "2024-02-29"
+    assert Settings.from_env({"SQUARE_VERSION": ""}).square_version == DEFAULT_SQUARE_VERSION
+
+
+@pytest.mark.parametrize("raw", [",", ",,", " , ,", ",\t,"])
+def test_a_toolset_list_of_separators_only_is_refused(raw: str) -> None:
+    with pytest.raises(ConfigError, match="SQUARE_TOOLSETS names no toolset"):
+        Settings.from_env({"SQUARE_TOOLSETS": raw})
+    with pytest.raises(ConfigError, match="--toolsets names no toolset"):
+        parse_toolsets(raw, "--toolsets", empty_means_all=False)
+    assert Settings.from_env({"SQUARE_TOOLSETS": ""}).toolsets == TOOLSETS  # unset or empty: all
+    assert Settings.from_env({"SQUARE_TOOLSETS": " groups, "}).toolsets == ("groups",)
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [["serve", "--transport", "http"], ["sandbox"]])
+def test_a_port_in_use_is_one_line_and_exit_2(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], taken_port: int, command: list[str]
+) -> None:
+    from square_customers_mcp.cli import main
+
+    assert main([*command, "--port", str(taken_port)]) == 2  # was 9 lines of uvicorn's and exit status 3
+    assert (
+        one_error_line(capsys) == f"square-customers-mcp: 127.0.0.1:{taken_port} is already in use: stop what "
+        "listens there or choose another --port"
+    )
+
+
+def test_the_port_check_binds_as_the_server_will(taken_port: int) -> None:
+    from square_customers_mcp.cli import _unservable
+
+    assert _unservable("127.0.0.1", 0) is None  # any free port
+    assert f"localhost:{taken_port} " in str(_unservable("localhost", taken_port))  # ::1 may come first, or fail
+    assert _unservable("127.0.0.1", taken_port) == (
+        f"127.0.0.1:{taken_port} is already in use: stop what listens there or choose another --port"
+    )
+    assert "cannot listen on nonexistent.invalid:8000" in str(_unservable("nonexistent.invalid", 8000))
+    with socket.socket() as probe:  # it closed its sockets: the port is free again
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    assert _unservable("127.0.0.1", free) is None
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", free))

@@ -115,13 +115,60 @@ async def test_in_process_sandbox_takes_faults_from_the_environment() -> None:
 
 @pytest.mark.parametrize(
     ("spec", "message"),
-    [("429=2", "probability"), ("teapot=0.1", "unknown fault setting"), ("500=0.7,503=0.7", "more than 1")],
+    [
+        ("429=2", "probability"),
+        ("teapot=0.1", "unknown fault setting"),
+        ("500=0.7,503=0.7", "more than 1"),
+        # Every number is range-checked: these were taken, then slept forever or crashed int().
+        ("latency=1,latency_ms=1e308", "latency_ms must be milliseconds from 0 to 60000, got '1e308'"),
+        ("latency=1,latency_ms=inf", "latency_ms must be milliseconds from 0 to 60000, got 'inf'"),
+        ("latency_ms=nan", "latency_ms must be milliseconds"),
+        ("latency_ms=-1", "latency_ms must be milliseconds"),
+        ("retry_after=1e9", "retry_after must be seconds from 0 to 3600"),
+        ("retry_after=inf", "retry_after must be seconds"),
+        ("seed=inf", "seed must be a whole number from 0 to 4294967295"),
+        ("seed=nan", "seed must be a whole number"),
+        ("seed=1.5", "seed must be a whole number"),
+        ("503=nan", "probability"),
+        ("latency=inf", "probability"),
+    ],
 )
 def test_bad_fault_specs_are_refused_clearly(spec: str, message: str) -> None:
     with pytest.raises(FaultSpecError, match=message):
         FaultSpec.parse(spec)
     with pytest.raises(ConfigError, match="SQUARE_SANDBOX_FAULTS"):
         Settings.from_env({"SQUARE_SANDBOX_FAULTS": spec})
+
+
+def test_the_largest_fault_settings_are_taken() -> None:
+    spec = FaultSpec.parse("latency=1,latency_ms=60000,retry_after=3600,seed=4294967295,429=1")
+    assert (spec.latency_ms, spec.retry_after, spec.seed, spec.rates) == (60000, 3600, 4294967295, {"429": 1})
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "words"),
+    [
+        (["sandbox", "--port", "0", "--faults", "latency=1,latency_ms=1e308"], {}, "--faults: latency_ms must be"),
+        ([], {"SQUARE_SANDBOX_FAULTS": "latency=1,latency_ms=inf"}, "SQUARE_SANDBOX_FAULTS: latency_ms must be"),
+    ],
+)
+def test_an_out_of_range_fault_setting_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    env: dict[str, str],
+    words: str,
+) -> None:
+    from square_customers_mcp import cli
+
+    monkeypatch.setattr(cli, "configure_logging", lambda *args, **kwargs: None)  # leave the process's logging alone
+    monkeypatch.setenv("SQUARE_SANDBOX_DB", ":memory:")
+    monkeypatch.delenv("SQUARE_SANDBOX_FAULTS", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err, err
 
 
 async def test_sandbox_command_injects_faults_over_real_tcp(tmp_path: Path) -> None:

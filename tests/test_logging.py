@@ -3,6 +3,7 @@ secret scrubber; tracebacks are always written; floods of identical records are 
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from square_customers_mcp.logs import LIBRARY_LOGGERS, RateLimitFilter, configure_logging
+from square_customers_mcp.logs import LIBRARY_LOGGERS, RateLimitFilter, SecretFilter, configure_logging
 
 FAKE_TOKEN = "EAAAl3akTestToken-0123456789-abcdef"
 LOGGERS = (*LIBRARY_LOGGERS, "some.library")
@@ -179,3 +180,13 @@ def test_the_configured_handler_bounds_a_flood(capsys: pytest.CaptureFixture[str
     out = [json.loads(line) for line in lines(capsys.readouterr().err)]
     assert len(out) == 11
     assert out[-1]["msg"].startswith("suppressed 9990 similar messages from asyncio")
+
+
+def test_the_log_scrubs_encoded_and_recased_tokens() -> None:
+    header = base64.b64encode(f"Bearer {FAKE_TOKEN}".encode()).decode()
+    args = (header, FAKE_TOKEN.encode().hex().upper(), FAKE_TOKEN.lower())
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "upstream said %s / %s / %s", args, None)
+    assert SecretFilter([FAKE_TOKEN]).filter(record)
+    message = record.getMessage()
+    assert message.startswith("upstream said QmVhcmVyIE") and message.count("***") == 3, message
+    assert not any(form[4:-4] in message for form in args)

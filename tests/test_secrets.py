@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import re
 from typing import Any
 
 import httpx
@@ -271,3 +273,99 @@ def test_a_base_url_with_credentials_is_refused_without_echoing_them(
         captured = capsys.readouterr()
         assert "must not carry a user name or password" in captured.err
         assert "pa55-w0rd-9" not in captured.out + captured.err and "ops" not in captured.err
+
+
+# Encoded echoes: an upstream that base64s or hexes what it was sent, or changes its case.
+
+
+def _b64_echoes(secret: bytes) -> dict[str, str]:
+    echoes = {}
+    for lead in (b"", b"x", b"xy", b"Bearer ", b"\x00Bearer ", b"\x00\x00Bearer "):
+        for tail in (b"", b"q", b"qq"):
+            name = f"{lead!r}+token+{tail!r}"
+            echoes[f"base64 {name}"] = base64.b64encode(lead + secret + tail).decode()
+            echoes[f"url-safe base64 {name}"] = base64.urlsafe_b64encode(lead + secret + tail).decode().rstrip("=")
+    return echoes
+
+
+ENCODED_ECHOES = {
+    **_b64_echoes(FAKE_TOKEN.encode()),
+    "hex": FAKE_TOKEN.encode().hex(),
+    "upper-case hex": FAKE_TOKEN.encode().hex().upper(),
+    "upper case": FAKE_TOKEN.upper(),
+    "swapped case": FAKE_TOKEN.swapcase(),
+}
+
+
+def decodes_to_token(text: str, secret: str = FAKE_TOKEN, piece: int = 12) -> bool:
+    """Whether `piece` consecutive bytes of `secret` can be read back from `text`: in any letter case, or by
+    decoding a base64 (either alphabet, any offset) or hex run. Written apart from the Scrubber, to check it."""
+    windows = [secret.encode()[i : i + piece] for i in range(len(secret) - piece + 1)]
+    lowered = text.lower().encode()
+    decoded = [lowered]
+    for run in re.findall(r"[A-Za-z0-9+/_-]{8,}", text):
+        standard = run.replace("-", "+").replace("_", "/")
+        for start in range(4):
+            part = standard[start:]
+            part = part[: len(part) - len(part) % 4]
+            decoded.append(base64.b64decode(part, validate=False))
+    for run in re.findall(r"[0-9a-fA-F]{8,}", text):
+        for start in range(2):
+            part = run[start:]
+            decoded.append(bytes.fromhex(part[: len(part) - len(part) % 2]))
+    return any(w.lower() in d.lower() for w in windows for d in decoded)
+
+
+def test_the_encoded_leak_check_sees_every_echo() -> None:
+    for name, echo in ENCODED_ECHOES.items():
+        assert decodes_to_token(f"note: {echo}."), name
+    assert not decodes_to_token(base64.b64encode(FAKE_TOKEN.encode()[:11]).decode())
+
+
+@pytest.mark.parametrize("spelling", ENCODED_ECHOES)
+def test_the_scrubber_removes_encoded_and_recased_tokens(spelling: str) -> None:
+    from square_customers_mcp.logs import Scrubber
+
+    scrubber = Scrubber([FAKE_TOKEN], min_length=12)
+    echo = ENCODED_ECHOES[spelling]
+    text = f"bad token {echo}; again:{echo}"
+    assert not decodes_to_token(scrubber.text(text)), scrubber.text(text)
+    assert not decodes_to_token(scrubber.raw(text.encode()).decode())
+    assert scrubber.text(text).count("***") == 2
+    escaped = text.replace("/", "\\/")  # JSON may escape the slash of standard base64
+    assert not decodes_to_token(scrubber.raw(escaped.encode()).decode().replace("\\/", "/"))
+
+
+def test_the_scrubber_leaves_text_without_a_token_alone() -> None:
+    from square_customers_mcp.logs import Scrubber
+
+    scrubber = Scrubber([FAKE_TOKEN], min_length=12)
+    near = base64.b64encode(FAKE_TOKEN.encode()[:-2]).decode()[:-4]  # too short to be the token's
+    for text in ("a customer note", near, FAKE_TOKEN[:-1], FAKE_TOKEN.encode().hex()[:-2], "%41\\u0042"):
+        assert scrubber.text(text) == text and scrubber.raw(text.encode()) == text.encode()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "spelling", ["base64 b''+token+b''", "url-safe base64 b'Bearer '+token+b'q'", "hex", "upper case"]
+)
+async def test_a_token_echoed_encoded_reaches_no_result(spelling: str, fake_square: MakeFakeSquare) -> None:
+    echo = ENCODED_ECHOES[spelling]
+
+    def echoing_upstream(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/C1"):
+            body = {"customer": {"id": "C1", "version": 1, "note": f"seen: {echo}", echo: 1}}
+            return httpx.Response(200, json=body)
+        if request.url.path.endswith("/C3"):
+            return httpx.Response(502, content=f"<html>Your header was: {echo}</html>".encode())
+        detail = f"bad token {echo}"
+        errors = [{"code": "UNAUTHORIZED", "category": "AUTHENTICATION_ERROR", "detail": detail}]
+        return httpx.Response(401, json={"errors": errors})
+
+    settings = Settings(access_token=FAKE_TOKEN, environment="sandbox", retry_policy=RetryPolicy(max_attempts=1))
+    dispatcher = fake_square(echoing_upstream, settings=settings).dispatcher()
+    results = [await dispatcher.call("retrieve_customer", {"customer_id": c}) for c in ("C1", "C3", "C9")]
+    assert [r.is_error for r in results] == [False, True, True]
+    for result in results:
+        seen = result.content[0].text + json.dumps(result.structured_content) + repr(result)
+        assert "***" in seen and not decodes_to_token(seen), seen

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import signal
@@ -115,6 +116,22 @@ def test_a_message_of_the_wrong_shape_is_answered_with_its_id() -> None:
     assert error_of(read_line(b'{"jsonrpc":"1.0","id":"a","method":"ping"}'))[:2] == ("a", types.INVALID_REQUEST)
 
 
+@pytest.mark.parametrize("request_id", ["null", '{"a":1}', "[1]", "1.5", "true"])
+def test_a_request_with_an_invalid_id_is_answered_with_a_null_id(request_id: str) -> None:
+    # The SDK dropped the id and read a notification: no answer ever came. JSON-RPC 2.0: answer with id null.
+    raw = b'{"jsonrpc":"2.0","id":%s,"method":"ping"}' % request_id.encode()
+    request_id_seen, code, message = error_of(read_line(raw))
+    assert (request_id_seen, code) == (None, types.INVALID_REQUEST)
+    assert "the id must be a string or an integer" in message
+
+
+def test_a_notification_still_reaches_the_server() -> None:
+    result = read_line(line(INITIALIZED))
+    assert isinstance(result, SessionMessage) and isinstance(result.message, types.JSONRPCNotification)
+    nested = read_line(b'{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","id":1}}')
+    assert isinstance(nested, SessionMessage)  # an "id" inside params is not the message's
+
+
 def test_blank_lines_and_bad_notifications_are_not_answered() -> None:
     assert read_line(b"   \r") is None
     assert read_line(rb'{"jsonrpc":"2.0","method":"notifications/x","params":{"a":"\ud800"}}') is None
@@ -201,6 +218,23 @@ async def test_the_server_answers_every_bad_line_and_keeps_serving(fake_square: 
         await server.send(line(call(8, "C1")))
         answer = await server.answer()
         assert answer["id"] == 8 and "result" in answer
+
+
+@pytest.mark.anyio
+async def test_invalid_ids_are_answered_and_logged_boundedly(
+    fake_square: MakeFakeSquare, pipes: Pipes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="square_customers_mcp.stdio")
+    async with serving(fake_square(), pipes) as server:
+        for _ in range(12):
+            await server.send(b'{"jsonrpc":"2.0","id":null,"method":"tools/list"}\n')
+            answer = await server.answer()
+            assert answer["id"] is None and answer["error"]["code"] == types.INVALID_REQUEST
+        await server.send(line({"jsonrpc": "2.0", "id": 3, "method": "ping"}))
+        assert (await server.answer())["id"] == 3
+    refused = [r for r in caplog.records if r.name == "square_customers_mcp.stdio" and "refused a line" in r.message]
+    assert len(refused) == 12 and "the id must be a string or an integer" in refused[0].message
+    assert [r.levelno for r in refused] == [logging.WARNING] * 10 + [logging.DEBUG] * 2  # garbage can't flood
 
 
 # The console script, as an MCP host runs it.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 from starlette.exceptions import HTTPException
@@ -79,7 +80,47 @@ async def json_body(request: Request) -> JSON:
         raise SquareError("BAD_REQUEST", "The request body nests JSON arrays or objects too deeply.") from None
     if not isinstance(body, dict):
         raise SquareError("EXPECTED_OBJECT", "The request body must be a JSON object.")
+    if SURROGATE_ESCAPE.search(raw):  # the only way a body's strings can hold one: raw UTF-8 cannot
+        where = lone_surrogate(body)
+        if where is not None:
+            # Not Unicode: SQLite could not store it (a 500, which clients retry), nor could an answer carry it.
+            raise SquareError(
+                "INVALID_VALUE",
+                f"{f'`{where}`' if where else 'A key of the request body'} holds a lone surrogate escape "
+                "(\\ud800-\\udfff without its pair), which is not Unicode text.",
+                field=where or None,
+            )
     return body
+
+
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def lone_surrogate(body: JSON) -> str | None:
+    """The path (`customer.note`, `customers.K.tax_ids.eu_vat`) of the first string or key that is not Unicode (a
+    lone surrogate), "" when it is a key, None when there is none. Iterative: nesting depth is not bounded here."""
+    stack: list[tuple[str, object]] = [("", body)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if not _is_unicode(value):
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not _is_unicode(key):
+                    return ""
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def respond(request: Request, body: JSON, status: int = 200) -> Response:

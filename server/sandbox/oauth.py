@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from square_customers_mcp.sandbox import oauth_tokens as tokens
-from square_customers_mcp.sandbox.endpoint import authorize, bearer_token, respond
+from square_customers_mcp.sandbox.endpoint import SURROGATE_ESCAPE, authorize, bearer_token, lone_surrogate, respond
 from square_customers_mcp.sandbox.errors import SquareError
 from square_customers_mcp.sandbox.merchants import MERCHANT_ID, ensure_merchant, known_merchants
 from square_customers_mcp.sandbox.oauth_apps import DEFAULT_SCOPES, SQUARE_SCOPES, OAuthApp
@@ -156,12 +156,15 @@ def _oauth_endpoint(handler: Callable[[Request], Awaitable[Response]]) -> Callab
 
 
 async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body() or b"{}"
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("The request body must be a JSON object.") from None
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
+    if SURROGATE_ESCAPE.search(raw) and lone_surrogate(body) is not None:  # not text: hashing it would fail
+        raise bad_request("The request body holds a lone surrogate escape, which is not Unicode text.")
     return {key: value for key, value in body.items() if value is not None}  # null means "not given"
 
 

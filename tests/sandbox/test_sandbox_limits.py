@@ -87,3 +87,46 @@ async def test_deeply_nested_json_is_a_400(client: httpx.AsyncClient, opening: b
     error = error_of(response)
     assert error["code"] == "BAD_REQUEST"
     assert "nests" in error["detail"]
+
+
+# A lone surrogate escape is valid JSON but not Unicode: SQLite refused it with a 500 (which clients retry).
+SURROGATE = "\\ud800"  # the JSON escape, as a client would send it
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/v2/customers", '{"given_name": "A%s"}', "given_name"),
+        ("PUT", "/v2/customers/{id}", '{"note": "%s"}', "note"),
+        ("POST", "/v2/customers/bulk-create", '{"customers": {"k1": {"given_name": "%s"}}}', "customers.k1.given_name"),
+        (
+            "POST",
+            "/v2/customers/bulk-update",
+            '{"customers": {"{id}": {"family_name": "%s"}}}',
+            "customers.{id}.family_name",
+        ),
+        (
+            "POST",
+            "/v2/customers/search",
+            '{"query": {"filter": {"email_address": {"fuzzy": "%s"}}}}',
+            "query.filter.email_address.fuzzy",
+        ),
+        ("POST", "/v2/customers/groups", '{"group": {"name": "VIP %s"}}', "group.name"),
+        ("PUT", "/v2/customers/groups/{group}", '{"group": {"name": "%s"}}', "group.name"),
+        ("POST", "/v2/customers", '{"given_name": "A", "%s": 1}', None),
+    ],
+)
+async def test_a_lone_surrogate_in_a_body_is_a_400_never_a_500(
+    client: httpx.AsyncClient, method: str, path: str, body: str, field: str | None
+) -> None:
+    customer = await make_customer(client)
+    path = path.replace("{id}", customer["id"]).replace("{group}", VIP_GROUP_ID)
+    content = (body.replace("{id}", customer["id"]) % SURROGATE).encode()
+    response = await client.request(method, path, content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    error = error_of(response)
+    assert error["code"] == "INVALID_VALUE" and "lone surrogate" in error["detail"]
+    assert error.get("field") == (field and field.replace("{id}", customer["id"]))
+    # A surrogate pair is one character, and fine.
+    pair = await client.post("/v2/customers", content=b'{"given_name": "\\ud83d\\ude00"}')
+    assert pair.status_code == 200 and pair.json()["customer"]["given_name"] == "\U0001f600"

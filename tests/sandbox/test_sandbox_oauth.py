@@ -320,3 +320,12 @@ def test_applications_from_a_file_and_the_command_line(tmp_path: Path) -> None:
     apps_file.write_text("{not json")
     with pytest.raises(OAuthConfigError, match="not valid JSON"):
         load_file(str(apps_file))
+
+
+@pytest.mark.parametrize("path", ["/oauth2/token", "/oauth2/revoke"])
+async def test_a_lone_surrogate_in_an_oauth_body_is_a_400_never_a_500(http: httpx.AsyncClient, path: str) -> None:
+    body = b'{"client_id": "sq0idp-secret-app", "client_secret": "sq0csp-test-secret", '
+    body += b'"grant_type": "authorization_code", "code": "\\udc00", "access_token": "\\ud800"}'
+    auth = {"Authorization": "Client sq0csp-test-secret"}
+    response = await http.post(path, content=body, headers={"Content-Type": "application/json", **auth})
+    assert response.status_code == 400, response.text
