@@ -75,7 +75,9 @@ async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
     faults = f", injecting faults {settings.sandbox_faults}" if settings.sandbox_faults else ""
     client = SquareClient(settings, transport=SandboxTransport(app=served))
     try:
-        yield Backend(client, f"local API (in-process, no network{faults}), data in {db_path}")
+        yield Backend(
+            client, f"local API (in-process, no network{faults}), data in {db_path}; {app.state.seeding.describe()}"
+        )
     finally:
         await client.aclose()
         app.state.store.close()

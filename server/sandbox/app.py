@@ -18,7 +18,7 @@ from square_customers_mcp.sandbox.oauth import OAUTH_ROUTES
 from square_customers_mcp.sandbox.oauth_apps import OAuthApp, registry
 from square_customers_mcp.sandbox.oauth_tokens import ACCESS_LIFETIME
 from square_customers_mcp.sandbox.routes import ROUTES
-from square_customers_mcp.sandbox.seed import seed_if_empty
+from square_customers_mcp.sandbox.seed import seed_and_count
 from square_customers_mcp.sandbox.store import Store
 
 APP_NAME = "square-customers-mcp"
@@ -44,15 +44,16 @@ def create_app(
 
     The store is opened here, not in a lifespan handler, so the app works under httpx.ASGITransport (which
     sends no lifespan events). `token`: accept only this bearer token (default: any) besides the OAuth tokens
-    the app issues. `seed`: add that many generated customers if the store holds none. `oauth_apps`: the
-    applications its emulated Square OAuth knows (OAuthApp or {"client_id", "client_secret", "redirect_uris"});
+    the app issues. `seed`: add that many generated customers if the store holds none (`app.state.seeding`
+    says what it did). `oauth_apps`: the applications its emulated Square OAuth knows (OAuthApp or
+    {"client_id", "client_secret", "redirect_uris"});
     `token_lifetime`: seconds an access token lasts (Square: 30 days). Close the store with `app.state.store.close()`; an ASGI
     server that runs the lifespan (uvicorn) also closes it on shutdown.
     """
     apps = registry(oauth_apps)  # a bad application fails here, before the database is opened
     store = Store(db_path)
-    if seed > 0:
-        store.write_sync(lambda conn: seed_if_empty(conn, seed))
+    # What seeding did, and how many customers the database holds, for the start-up line (`Seeding.describe`).
+    seeding = (store.write_sync if seed > 0 else store.read_sync)(lambda conn: seed_and_count(conn, seed))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -68,6 +69,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.store = store
+    app.state.seeding = seeding
     app.state.token = token
     app.state.oauth_apps = apps
     app.state.token_lifetime = token_lifetime

@@ -37,9 +37,8 @@ def create(
     """A new customer of `merchant_id` from checked `fields`; with a key, the same key and data replay the first
     answer."""
     digest = request_hash(fields)
-    scoped_key = f"customer:{idempotency_key}" if idempotency_key else None
-    if scoped_key:
-        earlier = replay(conn, merchant_id, scoped_key, digest, "idempotency_key")
+    if idempotency_key:  # stored as `customer:<key>`, reported as sent
+        earlier = replay(conn, merchant_id, "customer", idempotency_key, digest, "idempotency_key")
         if earlier is not None:
             return earlier
     stamp = now()
@@ -54,8 +53,8 @@ def create(
     }
     conn.execute(INSERT_SQL, (merchant_id, *row_values(customer)))
     rendered = customer_json(customer)
-    if scoped_key:
-        remember(conn, merchant_id, scoped_key, digest, rendered)
+    if idempotency_key:
+        remember(conn, merchant_id, "customer", idempotency_key, digest, rendered)
     return rendered
 
 

@@ -61,9 +61,8 @@ def require_group(conn: sqlite3.Connection, merchant_id: str, group_id: str) -> 
 
 def create_group(conn: sqlite3.Connection, merchant_id: str, name: str, idempotency_key: str | None) -> JSON:
     digest = request_hash({"name": name})
-    scoped_key = f"group:{idempotency_key}" if idempotency_key else None
-    if scoped_key:
-        earlier = replay(conn, merchant_id, scoped_key, digest, "idempotency_key")
+    if idempotency_key:  # stored as `group:<key>`, reported as sent
+        earlier = replay(conn, merchant_id, "group", idempotency_key, digest, "idempotency_key")
         if earlier is not None:
             return earlier
     group_id, stamp = new_id(), now()
@@ -72,8 +71,8 @@ def create_group(conn: sqlite3.Connection, merchant_id: str, name: str, idempote
         (group_id, merchant_id, name, stamp, stamp),
     )
     response = {"group": group_json(require_group(conn, merchant_id, group_id))}
-    if scoped_key:
-        remember(conn, merchant_id, scoped_key, digest, response)
+    if idempotency_key:
+        remember(conn, merchant_id, "group", idempotency_key, digest, response)
     return response
 
 

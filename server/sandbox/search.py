@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +46,11 @@ MAX_LIMIT = 100
 # SQLite refuses a WHERE deeper than 1,000 terms: these keep every filter combination well below that.
 MAX_FILTER_IDS = 1000  # per all/any/none list, as the MCP tool's schema allows
 MAX_FUZZY_TOKENS = 100  # far more words than a 254-character email address can hold
+# The trigram index (store.SEARCH_SCHEMA) finds tokens of at least this many characters; shorter ones are checked
+# with instr() on the rows found some other way.
+TRIGRAM = 3
+# Membership filter -> its kind in store.member_counts.
+_COUNTED_KINDS = {"group_ids": "group", "segment_ids": "segment"}
 
 
 @dataclass
@@ -61,6 +68,12 @@ class Query:
     group_ids: set[str] = field(default_factory=set)
     segment_ids: dict[str, str] = field(default_factory=dict)  # id -> the filter path that named it first
     fingerprint: str = ""
+    # A fuzzy filter with no usable token (email "...", phone "abc"): the query matches no customer.
+    matches_nothing: bool = False
+    # One trigram-index phrase per fuzzy token of TRIGRAM or more characters, e.g. `email_fuzzy : "earhart"`.
+    trigram_terms: list[str] = field(default_factory=list)
+    # (kind, all/any/none, ids) for each membership clause in `where`, so a count can use member_counts.
+    member_terms: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
     def add(self, clause: str, *params: Any, for_count: str | None = None) -> None:
         """A WHERE clause for the page; `for_count` is the same test worded for the unordered count query."""
@@ -182,9 +195,14 @@ def _text_filter(query: Query, filters: JSON, name: str, *, exact_column: str, f
         if name == "phone_number":
             tokens = [phone_digits(token) for token in tokens if phone_digits(token)]
         tokens = list(dict.fromkeys(tokens))
+        if not tokens:  # nothing to look for: no customer can hold it (it used to match everyone)
+            query.matches_nothing = True
+            return
         query.add(f"{fuzzy_column} IS NOT NULL")
         for token in tokens:
             query.add(f"instr({fuzzy_column}, ?) > 0", token)
+            if len(token) >= TRIGRAM:  # tokens are [0-9a-z]+, so quoting them makes a literal FTS5 phrase
+                query.trigram_terms.append(f'{fuzzy_column} : "{token}"')
 
 
 def _exact_value(name: str, value: str, path: str) -> str:
@@ -213,23 +231,29 @@ def _membership_filter(query: Query, filters: JSON, name: str) -> None:
     reject_unknown(wanted, ("all", "any", "none"), prefix)
     table, column = _MEMBERSHIPS[name]
     members = f"SELECT customer_id FROM {table} WHERE {column}"  # noqa: S608 (constant names only)
+    # The same memberships of the row at hand: one primary-key probe per row.
+    own = f"FROM {table} WHERE customer_id = customers.id AND {column}"
     named: list[tuple[str, str]] = []  # (id, filter path), in request order
-    # For a page, `+id` keeps SQLite from driving the query from the member list and sorting every member: it
-    # walks the sort index and checks membership per row, which stops after one page even for big groups. The
-    # count has no order, so there driving from the member list (plain `id`) is the fast plan.
+    # For a page, a correlated test keeps SQLite from driving the query from the member list and sorting every
+    # member: it walks the sort index and probes each row's memberships, which stops after one page even for big
+    # groups (an uncorrelated `+id IN (members)` would first copy the whole member list, ~5 ms per 15,000).
+    # The count has no order, so there driving from the member list (plain `id IN`) is the fast plan.
     # `all` is one term however many ids it names (one term per id would overflow SQLite's expression depth):
     # the customers that are members of as many of the distinct ids as there are.
     every = list(dict.fromkeys(opt_str_list(wanted, "all", prefix, MAX_FILTER_IDS) or []))
     if every:
         marks = ", ".join("?" for _ in every)
         subquery = f"({members} IN ({marks}) GROUP BY customer_id HAVING count(*) = ?)"
-        query.add(f"+id IN {subquery}", *every, len(every), for_count=f"id IN {subquery}")
+        query.add(f"(SELECT count(*) {own} IN ({marks})) = ?", *every, len(every), for_count=f"id IN {subquery}")
+        query.member_terms.append((_COUNTED_KINDS[name], "all", every))
         named += [(member_of, join(prefix, "all")) for member_of in every]
     for kind, operator in (("any", "IN"), ("none", "NOT IN")):
         ids = list(dict.fromkeys(opt_str_list(wanted, kind, prefix, MAX_FILTER_IDS) or []))
         if ids:
-            subquery = f"({members} IN ({', '.join('?' for _ in ids)}))"
-            query.add(f"+id {operator} {subquery}", *ids, for_count=f"id {operator} {subquery}")
+            marks = ", ".join("?" for _ in ids)
+            exists = f"{'NOT ' if kind == 'none' else ''}EXISTS (SELECT 1 {own} IN ({marks}))"
+            query.add(exists, *ids, for_count=f"id {operator} ({members} IN ({marks}))")
+            query.member_terms.append((_COUNTED_KINDS[name], kind, ids))
             named += [(member_of, join(prefix, kind)) for member_of in ids]
     if name == "group_ids":
         query.group_ids.update(member_of for member_of, _ in named)
@@ -241,19 +265,35 @@ def _membership_filter(query: Query, filters: JSON, name: str) -> None:
 def run(conn: sqlite3.Connection, query: Query, merchant_id: str) -> JSON:
     """One page of the merchant's customers (and the total when asked). An empty page is `{}`, as Square answers."""
     mark = cursors.fingerprint([query.fingerprint, merchant_id])  # a cursor works only for its own merchant
-    position = cursors.decode(query.cursor, mark) if query.cursor else None
+    position = cursors.decode(conn, query.cursor, mark) if query.cursor else None
     if query.segment_ids:
         segments.require_known(conn, merchant_id, query.segment_ids)  # Square: an unknown segment id is a 400
     if query.group_ids and _unknown_group(conn, merchant_id, query.group_ids):
         return {"count": 0} if query.count else {}  # Square: a non-existent group id matches nothing
+    if query.matches_nothing:
+        return {"count": 0} if query.count else {}
     column = _SORT_COLUMNS[query.sort_field]
     direction = "ASC" if query.order == "ASC" else "DESC"
     # merchant_id first: every customer index leads with it, so the walk stays inside this merchant's range.
-    where, params = ["merchant_id = ?", *query.where], [merchant_id, *query.params]
+    scope, scope_params = ["merchant_id = ?"], [merchant_id]
+    source = f"customers{_exact_index(query.where)}"
+    candidates = _fuzzy_candidates(conn, query, merchant_id)
+    if candidates is not None:
+        if not candidates:
+            return {"count": 0} if query.count else {}
+        # The few rows the trigram index found, by rowid; the other filters (short tokens too) still apply.
+        source = "customers NOT INDEXED"
+        scope, scope_params = (
+            ["rowid IN (SELECT value FROM json_each(?))", *scope],
+            [json.dumps(candidates), *scope_params],
+        )
+    where, params = [*scope, *query.where], [*scope_params, *query.params]
+    # Few candidates: test each one's memberships (the page's wording) rather than copy whole member lists.
+    count_where, count_params = [*scope, *(query.where if candidates is not None else query.count_where)], params[:]
     if position is not None:
         where.append(f"({column}, id) {'>' if direction == 'ASC' else '<'} (?, ?)")
         params += [position.key, position.id]
-    sql = f"SELECT * FROM customers{_exact_index(query.where)} WHERE " + " AND ".join(where)  # noqa: S608
+    sql = f"SELECT * FROM {source} WHERE " + " AND ".join(where)  # noqa: S608
     sql += f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
     rows = conn.execute(sql, [*params, query.limit + 1]).fetchall()
     result: JSON = {}
@@ -262,12 +302,51 @@ def run(conn: sqlite3.Connection, query: Query, merchant_id: str) -> JSON:
         result["customers"] = render(conn, page)
         if len(rows) > query.limit:
             last = page[-1]
-            result["cursor"] = cursors.encode(cursors.Position(last[column], last["id"]), mark)
+            result["cursor"] = cursors.encode(conn, cursors.Position(last[column], last["id"]), mark)
     if query.count:
-        count_where = " AND ".join(["merchant_id = ?", *query.count_where])
-        count_sql = "SELECT count(*) FROM customers WHERE " + count_where  # noqa: S608 (constants and ? only)
-        result["count"] = conn.execute(count_sql, [merchant_id, *query.params]).fetchone()[0]
+        counted = _counted(conn, query, merchant_id)
+        if counted is None:
+            count_source = "customers NOT INDEXED" if candidates is not None else "customers"
+            count_sql = f"SELECT count(*) FROM {count_source} WHERE " + " AND ".join(count_where)  # noqa: S608
+            counted = conn.execute(count_sql, count_params).fetchone()[0]
+        result["count"] = counted
     return result
+
+
+def _merchant_total(conn: sqlite3.Connection, merchant_id: str) -> int:
+    row = conn.execute("SELECT customers FROM customer_counts WHERE merchant_id = ?", (merchant_id,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _fuzzy_candidates(conn: sqlite3.Connection, query: Query, merchant_id: str) -> list[int] | None:
+    """The rowids the trigram index finds for the query's fuzzy tokens, when they are few; else None.
+
+    Few matches: fetching them by rowid and sorting them beats any walk. Many: walking the sort index and testing
+    each row with instr() finds a page of them after a short walk. The cut-over balances the two costs (rowid
+    look-ups ~ matches; walk ~ page size x merchant size / matches), so it grows with the square root of both.
+    """
+    if not query.trigram_terms:
+        return None
+    cap = max(256, math.isqrt((query.limit + 1) * _merchant_total(conn, merchant_id) // 25))
+    found = conn.execute(
+        "SELECT rowid FROM customers_fuzzy WHERE customers_fuzzy MATCH ? LIMIT ?",
+        (" AND ".join(query.trigram_terms), cap + 1),
+    ).fetchall()
+    return [row[0] for row in found] if len(found) <= cap else None
+
+
+def _counted(conn: sqlite3.Connection, query: Query, merchant_id: str) -> int | None:
+    """The count from the counters when the query allows (no filter, or one group or segment); else None."""
+    if not query.where:
+        return _merchant_total(conn, merchant_id)
+    if len(query.where) != 1 or len(query.member_terms) != 1:
+        return None
+    kind, rule, ids = query.member_terms[0]
+    if len(ids) != 1:
+        return None
+    row = conn.execute("SELECT members FROM member_counts WHERE kind = ? AND set_id = ?", (kind, ids[0])).fetchone()
+    members = int(row[0]) if row else 0
+    return _merchant_total(conn, merchant_id) - members if rule == "none" else members
 
 
 # Exact filters and the index that finds their few rows. With merchant_id leading every index, SQLite (with no

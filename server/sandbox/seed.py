@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -263,10 +264,40 @@ def insert(conn: sqlite3.Connection, customers: list[tuple[dict[str, Any], list[
 
 def seed_if_empty(conn: sqlite3.Connection, count: int, seed: int = 42) -> int:
     """Insert `count` generated customers unless the store already holds some; returns how many were added."""
-    if (
-        count <= 0
-        or conn.execute("SELECT 1 FROM customers WHERE merchant_id = ? LIMIT 1", (DEFAULT_MERCHANT_ID,)).fetchone()
-    ):
-        return 0
-    insert(conn, generate(count, seed))
-    return count
+    return seed_and_count(conn, count, seed).added
+
+
+@dataclass(frozen=True)
+class Seeding:
+    """What `seed=N` did when a store opened: customers asked for, added, and held afterwards (the default
+    merchant's, the one `--seed` fills)."""
+
+    asked: int
+    added: int
+    held: int
+
+    def describe(self) -> str:
+        """The start-up line's account of it, e.g. `seeded 200 customers; the database holds 200 customers`."""
+        holds = f"the database holds {_customers(self.held)}"
+        if self.added:
+            return f"seeded {_customers(self.added)}; {holds}"
+        if self.asked:
+            return (
+                f"seeded no customers: the database already holds {_customers(self.held)}; "
+                "--seed fills only an empty one; use --db to start a new one"
+            )
+        return holds
+
+
+def _customers(count: int) -> str:
+    return f"{count:,} customer{'' if count == 1 else 's'}"
+
+
+def seed_and_count(conn: sqlite3.Connection, count: int, seed: int = 42) -> Seeding:
+    """`seed_if_empty`, reporting what it did and how many customers the default merchant then has."""
+    held = conn.execute("SELECT count(*) FROM customers WHERE merchant_id = ?", (DEFAULT_MERCHANT_ID,)).fetchone()[0]
+    added = 0
+    if count > 0 and held == 0:
+        insert(conn, generate(count, seed))
+        added = held = count
+    return Seeding(max(count, 0), added, held)

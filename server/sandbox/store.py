@@ -17,11 +17,13 @@ from typing import TypeVar
 
 import anyio.to_thread
 
+from square_customers_mcp.sandbox import cursors
 from square_customers_mcp.sandbox.ids import now
 from square_customers_mcp.sandbox.seed import DEFAULT_MERCHANT_ID, SEEDED_GROUPS, SEEDED_SEGMENTS
 
 T = TypeVar("T")
-SCHEMA_VERSION = 2  # 2: every row belongs to a merchant (see _migrate_to_merchants); OAuth tables
+SCHEMA_VERSION = 3  # 2: every row belongs to a merchant (see _migrate_to_merchants); OAuth tables
+# 3: the fuzzy-search index and the customer and member counters (SEARCH_SCHEMA, _build_search_index)
 # Every merchant-owned table gets this column; rows from before version 2 belong to the default merchant.
 MERCHANT_COLUMN = f"merchant_id TEXT NOT NULL DEFAULT '{DEFAULT_MERCHANT_ID}'"
 
@@ -151,9 +153,109 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_at TEXT NOT NULL,
     PRIMARY KEY (merchant_id, key)
 );
+-- Replays (request_hash not empty) are pruned by age (idempotency.prune); card-nonce records are kept.
+CREATE INDEX IF NOT EXISTS idempotency_replays_by_age ON idempotency (created_at) WHERE request_hash != '';
+
+-- Keys the local API makes once per database: `cursor_key` seals cursors (cursors.py).
+CREATE TABLE IF NOT EXISTS sandbox_secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
 """.replace("{merchant}", MERCHANT_COLUMN)
     + OAUTH_SCHEMA
 )
+
+# Search structures kept in step with the tables by triggers, so no write path has to remember them (search.py).
+# - customers_fuzzy: an FTS5 trigram index over the three fuzzy columns (external content: the text stays in
+#   `customers`, the index holds trigrams keyed by the customer's rowid). A query token of 3 or more characters
+#   is a substring of a stored fuzzy text exactly when the text holds all of the token's trigrams in a row, which
+#   is what a trigram phrase query finds, so the index answers the same question as `instr()` without a scan.
+#   The rowid is the implicit one (`id` is TEXT); SQLite keeps it unless a VACUUM renumbers the table, which the
+#   local API never runs (after a manual VACUUM: INSERT INTO customers_fuzzy(customers_fuzzy) VALUES('rebuild')).
+# - customer_counts: customers per merchant, for an unfiltered `count`.
+# - member_counts: members per group and per segment, for a `count` filtered by one group or segment.
+SEARCH_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS customers_fuzzy USING fts5(
+    email_fuzzy, phone_digits, reference_fuzzy, content='customers', content_rowid='rowid', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS customers_fuzzy_insert AFTER INSERT ON customers BEGIN
+    INSERT INTO customers_fuzzy (rowid, email_fuzzy, phone_digits, reference_fuzzy)
+    VALUES (new.rowid, new.email_fuzzy, new.phone_digits, new.reference_fuzzy);
+END;
+CREATE TRIGGER IF NOT EXISTS customers_fuzzy_delete AFTER DELETE ON customers BEGIN
+    INSERT INTO customers_fuzzy (customers_fuzzy, rowid, email_fuzzy, phone_digits, reference_fuzzy)
+    VALUES ('delete', old.rowid, old.email_fuzzy, old.phone_digits, old.reference_fuzzy);
+END;
+CREATE TRIGGER IF NOT EXISTS customers_fuzzy_update AFTER UPDATE OF email_fuzzy, phone_digits, reference_fuzzy
+    ON customers
+    WHEN old.email_fuzzy IS NOT new.email_fuzzy OR old.phone_digits IS NOT new.phone_digits
+        OR old.reference_fuzzy IS NOT new.reference_fuzzy
+BEGIN
+    INSERT INTO customers_fuzzy (customers_fuzzy, rowid, email_fuzzy, phone_digits, reference_fuzzy)
+    VALUES ('delete', old.rowid, old.email_fuzzy, old.phone_digits, old.reference_fuzzy);
+    INSERT INTO customers_fuzzy (rowid, email_fuzzy, phone_digits, reference_fuzzy)
+    VALUES (new.rowid, new.email_fuzzy, new.phone_digits, new.reference_fuzzy);
+END;
+
+CREATE TABLE IF NOT EXISTS customer_counts (
+    merchant_id TEXT PRIMARY KEY,
+    customers INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS customer_counts_insert AFTER INSERT ON customers BEGIN
+    INSERT INTO customer_counts (merchant_id, customers) VALUES (new.merchant_id, 1)
+    ON CONFLICT (merchant_id) DO UPDATE SET customers = customers + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS customer_counts_delete AFTER DELETE ON customers BEGIN
+    UPDATE customer_counts SET customers = customers - 1 WHERE merchant_id = old.merchant_id;
+END;
+
+-- kind: 'group' or 'segment'; set_id: the group's or segment's id.
+CREATE TABLE IF NOT EXISTS member_counts (
+    kind TEXT NOT NULL,
+    set_id TEXT NOT NULL,
+    members INTEGER NOT NULL,
+    PRIMARY KEY (kind, set_id)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS member_counts_group_insert AFTER INSERT ON customer_groups BEGIN
+    INSERT INTO member_counts (kind, set_id, members) VALUES ('group', new.group_id, 1)
+    ON CONFLICT (kind, set_id) DO UPDATE SET members = members + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS member_counts_group_delete AFTER DELETE ON customer_groups BEGIN
+    UPDATE member_counts SET members = members - 1 WHERE kind = 'group' AND set_id = old.group_id;
+END;
+CREATE TRIGGER IF NOT EXISTS member_counts_segment_insert AFTER INSERT ON customer_segments BEGIN
+    INSERT INTO member_counts (kind, set_id, members) VALUES ('segment', new.segment_id, 1)
+    ON CONFLICT (kind, set_id) DO UPDATE SET members = members + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS member_counts_segment_delete AFTER DELETE ON customer_segments BEGIN
+    UPDATE member_counts SET members = members - 1 WHERE kind = 'segment' AND set_id = old.segment_id;
+END;
+"""
+
+
+def _build_search_index(conn: sqlite3.Connection) -> None:
+    """Fill the version-3 search structures from the rows already stored (a no-op's worth of work when new)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("INSERT INTO customers_fuzzy (customers_fuzzy) VALUES ('rebuild')")
+        conn.execute("DELETE FROM customer_counts")
+        conn.execute(
+            "INSERT INTO customer_counts (merchant_id, customers) "
+            "SELECT merchant_id, count(*) FROM customers GROUP BY merchant_id"
+        )
+        conn.execute("DELETE FROM member_counts")
+        conn.execute(
+            "INSERT INTO member_counts (kind, set_id, members) "
+            "SELECT 'group', group_id, count(*) FROM customer_groups GROUP BY group_id"
+        )
+        conn.execute(
+            "INSERT INTO member_counts (kind, set_id, members) "
+            "SELECT 'segment', segment_id, count(*) FROM customer_segments GROUP BY segment_id"
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 # Index definitions that changed in version 2 (merchant_id first): dropped on migration, made again by SCHEMA.
@@ -219,10 +321,16 @@ class Store:
             if not self.in_memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             writer = self._writer = self._connect()
+            # A database without the customers table is new: only a new one gets the built-in groups, so a
+            # built-in group its user deleted stays deleted when the database is opened again.
+            new = writer.execute("SELECT 1 FROM sqlite_master WHERE name = 'customers'").fetchone() is None
             _migrate_to_merchants(writer)
-            writer.executescript(SCHEMA)
+            version = writer.execute("PRAGMA user_version").fetchone()[0]
+            writer.executescript(SCHEMA + SEARCH_SCHEMA)
+            if version < 3:
+                _build_search_index(writer)
             writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._seed_definitions()
+            self._seed_definitions(new)
         except (OSError, sqlite3.Error) as error:
             if writer is not None:
                 writer.close()
@@ -245,14 +353,18 @@ class Store:
             raise
         return conn
 
-    def _seed_definitions(self) -> None:
-        """The built-in groups and segments; INSERT OR IGNORE keeps a reopened file's rows (and their stamps)."""
+    def _seed_definitions(self, new: bool) -> None:
+        """The built-in segments (read-only, so always all there), the built-in groups in a `new` database (they
+        can be deleted), and the cursor key; INSERT OR IGNORE keeps a reopened file's rows (and their stamps)."""
         stamp = now()
         with self._write_lock:
             self._writer.execute(
                 "INSERT OR IGNORE INTO merchants (id, created_at) VALUES (?, ?)", (DEFAULT_MERCHANT_ID, stamp)
             )
-            builtins = (("customer_groups_defined", SEEDED_GROUPS), ("customer_segments_defined", SEEDED_SEGMENTS))
+            cursors.ensure_key(self._writer)
+            builtins: list[tuple[str, tuple[tuple[str, str], ...]]] = [("customer_segments_defined", SEEDED_SEGMENTS)]
+            if new:
+                builtins.append(("customer_groups_defined", SEEDED_GROUPS))
             for table, seeded in builtins:
                 self._writer.executemany(
                     f"INSERT OR IGNORE INTO {table} (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",  # noqa: S608

@@ -1,10 +1,12 @@
 """How the local API scales: times typical calls through the ASGI app on file stores of growing size.
 
-    python tests/benchmarks/bench_sandbox_scale.py [--sizes 1000,10000,100000] [--repeat 40]
+    python tests/benchmarks/bench_sandbox_scale.py [--sizes 1000,10000,100000] [--repeat 40] [--other-share 0.9]
 
 Builds one file store per size (bulk-inserted seed data), then times each operation through
 httpx.ASGITransport, so routing, validation, SQLite and JSON rendering are all included. Prints median and
 p95 milliseconds per operation and size, and writes the same to results/sandbox_scale.json next to this file.
+`--other-share 0.9`: a second merchant holds 90% of each size's customers and the default merchant (who
+makes every call) the rest, to show that one merchant's queries don't pay for another's rows.
 Not collected by pytest (no test_ prefix).
 """
 
@@ -29,15 +31,22 @@ from _common import machine, machine_header
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.sandbox.customers import INSERT_SQL as MERCHANT_INSERT_SQL
+from square_customers_mcp.sandbox.records import row_values
+from square_customers_mcp.sandbox.seed import NEWSLETTER_GROUP_ID, REACHABLE_SEGMENT_ID, VIP_GROUP_ID, generate
 
 RESULTS = Path(__file__).parent / "results" / "sandbox_scale.json"
+OTHER_MERCHANT = "BENCHOTHERMERCHANT"
 AUTH = {"Authorization": "Bearer bench"}
 Operation = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
 
-def operations(email: str, rare_token: str, deep_cursor: str) -> dict[str, Operation]:
+def operations(email: str, rare_token: str, deep_cursor: str, search_cursor: str) -> dict[str, Operation]:
     def search(body: dict[str, Any]) -> Operation:
         return lambda http, _: http.post("/v2/customers/search", json=body)
+
+    def counted(filters: dict[str, Any]) -> Operation:
+        return search({"query": {"filter": filters}, "count": True})
 
     async def bulk_create(http: httpx.AsyncClient, run: int) -> httpx.Response:
         entries = {
@@ -54,6 +63,14 @@ def operations(email: str, rare_token: str, deep_cursor: str) -> dict[str, Opera
         "search email exact": search({"query": {"filter": {"email_address": {"exact": email.upper()}}}}),
         "search email fuzzy (common)": search({"query": {"filter": {"email_address": {"fuzzy": "earhart example"}}}}),
         "search email fuzzy (rare)": search({"query": {"filter": {"email_address": {"fuzzy": rare_token}}}}),
+        "search email fuzzy (common), page 2": search(
+            {"query": {"filter": {"email_address": {"fuzzy": "earhart example"}}}, "cursor": search_cursor}
+        ),
+        "search email fuzzy (rare) + count": counted({"email_address": {"fuzzy": rare_token}}),
+        "search email fuzzy (common) + count": counted({"email_address": {"fuzzy": "earhart example"}}),
+        "search email fuzzy (1 letter)": search({"query": {"filter": {"email_address": {"fuzzy": "q"}}}}),
+        "search phone fuzzy": search({"query": {"filter": {"phone_number": {"fuzzy": "212 0042"}}}}),
+        "search reference_id fuzzy + count": counted({"reference_id": {"fuzzy": "crm 00042"}}),
         "search phone exact": search({"query": {"filter": {"phone_number": {"exact": "+1 (212) 555-0042"}}}}),
         "search created_at+source, CREATED_AT DESC": search(
             {
@@ -67,20 +84,37 @@ def operations(email: str, rare_token: str, deep_cursor: str) -> dict[str, Opera
                 "limit": 100,
             }
         ),
-        "search group any + count": search(
-            {"query": {"filter": {"group_ids": {"any": ["SANDBOXGROUPVIP00000000001"]}}}, "count": True}
+        "search group any + count": counted({"group_ids": {"any": [VIP_GROUP_ID]}}),
+        "search group none + count": counted({"group_ids": {"none": [NEWSLETTER_GROUP_ID]}}),
+        "search segment any + count": counted({"segment_ids": {"any": [REACHABLE_SEGMENT_ID]}}),
+        "search 2 groups all": search(
+            {"query": {"filter": {"group_ids": {"all": [VIP_GROUP_ID, NEWSLETTER_GROUP_ID]}}}}
         ),
         "bulk create 100": bulk_create,
     }
+
+
+def add_other_merchant(db_path: str, count: int) -> None:
+    """`count` generated customers (another random stream) owned by a second merchant, through the same triggers."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            MERCHANT_INSERT_SQL, [(OTHER_MERCHANT, *row_values(customer)) for customer, _ in generate(count, seed=7)]
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 def probe(db_path: str) -> tuple[str, str]:
     """An existing email (for the exact search) and a token found in exactly one email (a worst-case fuzzy scan)."""
     conn = sqlite3.connect(db_path)
     try:
-        count = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+        count = conn.execute("SELECT count(*) FROM customers WHERE merchant_id = 'SANDBOXMERCH1'").fetchone()[0]
         email = conn.execute(
-            "SELECT email_address FROM customers WHERE email_address IS NOT NULL ORDER BY id LIMIT 1 OFFSET ?",
+            "SELECT email_address FROM customers WHERE email_address IS NOT NULL AND merchant_id = 'SANDBOXMERCH1' "
+            "ORDER BY id LIMIT 1 OFFSET ?",
             (count // 2,),
         ).fetchone()[0]
     finally:
@@ -90,11 +124,17 @@ def probe(db_path: str) -> tuple[str, str]:
     return email, f"{local.split('.')[0]} {digits}"
 
 
-async def measure(size: int, repeat: int, folder: Path) -> dict[str, dict[str, float]]:
+async def measure(size: int, repeat: int, folder: Path, other_share: float) -> dict[str, dict[str, float]]:
     db_path = str(folder / f"sandbox-{size}.db")
     started = time.perf_counter()
-    app = create_app(db_path, seed=size)
-    print(f"  built {size:,} customers in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    others = round(size * other_share)
+    app = create_app(db_path, seed=size - others)
+    if others:
+        add_other_merchant(db_path, others)
+    print(
+        f"  built {size:,} customers ({others:,} another merchant's) in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     email, rare_token = probe(db_path)
     results: dict[str, dict[str, float]] = {}
     try:
@@ -109,7 +149,13 @@ async def measure(size: int, repeat: int, folder: Path) -> dict[str, dict[str, f
                     )
                 ).json()
                 cursor = page["cursor"]
-            for name, operation in operations(email, rare_token, cursor).items():
+            # A short first page, so even the smallest store has a second one (the cursor doesn't bind the limit).
+            first = await http.post(
+                "/v2/customers/search",
+                json={"query": {"filter": {"email_address": {"fuzzy": "earhart example"}}}, "limit": 10},
+            )
+            search_cursor = first.json()["cursor"]
+            for name, operation in operations(email, rare_token, cursor, search_cursor).items():
                 timings: list[float] = []
                 for run in range(repeat + 3):
                     begin = time.perf_counter()
@@ -146,13 +192,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated store sizes")
     parser.add_argument("--repeat", type=int, default=40, help="timed runs per operation and size")
+    parser.add_argument(
+        "--other-share", type=float, default=0.0, help="share of each size owned by a second merchant (0 to <1)"
+    )
     args = parser.parse_args()
     sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
     results: dict[int, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="sandbox-bench-") as folder:
         for size in sizes:
             print(f"size {size:,}", file=sys.stderr)
-            results[size] = anyio.run(measure, size, args.repeat, Path(folder))
+            results[size] = anyio.run(measure, size, args.repeat, Path(folder), args.other_share)
     print_table(sizes, results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     report = {
@@ -160,6 +209,7 @@ def main() -> int:
         "sqlite": sqlite3.sqlite_version,
         "machine": machine(),
         "repeat": args.repeat,
+        "other_share": args.other_share,
         "results": {str(size): value for size, value in results.items()},
     }
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
