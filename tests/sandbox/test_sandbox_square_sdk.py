@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -43,12 +44,18 @@ def _code(base_url: str, scope: str, merchant: str) -> str:
     return sent_back["code"][0]
 
 
-def test_sdk_completes_oauth_and_works_with_the_issued_token(live: str) -> None:
+def _signed_in(live: str, scopes: str, merchant: str) -> tuple[Any, Any]:
+    """The application's SDK client, and the tokens its code exchange got for `merchant` with `scopes`."""
     app_client = square.Square(token=None, base_url=live, version="2026-09-16", timeout=10)
     tokens = app_client.o_auth.obtain_token(
         client_id=APP["client_id"], client_secret=APP["client_secret"],
-        code=_code(live, "CUSTOMERS_READ CUSTOMERS_WRITE", "SDKMERCHANT01"), grant_type="authorization_code",
+        code=_code(live, scopes, merchant), grant_type="authorization_code",
     )  # fmt: skip
+    return app_client, tokens
+
+
+def test_sdk_completes_oauth_and_works_with_the_issued_token(live: str) -> None:
+    app_client, tokens = _signed_in(live, "CUSTOMERS_READ CUSTOMERS_WRITE", "SDKMERCHANT01")
     assert tokens.merchant_id == "SDKMERCHANT01" and tokens.token_type == "bearer"
     renewed = app_client.o_auth.obtain_token(
         client_id=APP["client_id"], client_secret=APP["client_secret"],
@@ -84,11 +91,7 @@ def test_sdk_completes_oauth_and_works_with_the_issued_token(live: str) -> None:
 def test_sdk_read_only_token_is_refused_a_write(live: str) -> None:
     from square.core.api_error import ApiError
 
-    app_client = square.Square(token=None, base_url=live, version="2026-09-16", timeout=10)
-    tokens = app_client.o_auth.obtain_token(
-        client_id=APP["client_id"], client_secret=APP["client_secret"],
-        code=_code(live, "CUSTOMERS_READ", "SDKREADER0001"), grant_type="authorization_code",
-    )  # fmt: skip
+    _, tokens = _signed_in(live, "CUSTOMERS_READ", "SDKREADER0001")
     reader = square.Square(token=tokens.access_token, base_url=live, version="2026-09-16", timeout=10)
     assert not list(reader.customers.list())
     with pytest.raises(ApiError) as refused:
