@@ -11,28 +11,42 @@ import hmac
 from typing import Any
 
 from mcp.server import Server
-from mcp.server.auth.provider import AccessToken
-from mcp.server.auth.settings import AuthSettings
-from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from square_customers_mcp.config import is_loopback
 from square_customers_mcp.http_server import security_settings
 
 MAX_BODY_BYTES = 1024 * 1024  # a full bulk call of 100 customers is far below this
 
 
-class StaticTokenVerifier:
-    """Accepts exactly one bearer token, compared in constant time."""
+class StaticBearer:
+    """ASGI middleware: `/mcp` needs `Authorization: Bearer <SQUARE_MCP_HTTP_TOKEN>`, compared in constant time.
 
-    def __init__(self, token: str) -> None:
-        self._token = token.encode()
+    Plain RFC 6750, deliberately not the mcp SDK's OAuth resource server: with one shared token there is no
+    authorization server, so advertising protected-resource metadata sent OAuth-capable clients looking for
+    one (and failing with a 404) instead of telling the person to send the token."""
 
-    async def verify_token(self, token: str) -> AccessToken | None:
-        if hmac.compare_digest(token.encode(), self._token):
-            return AccessToken(token="<redacted>", client_id="bearer", scopes=[])  # noqa: S106 - placeholder
-        return None
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app, self._token = app, token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") != "/mcp":
+            await self.app(scope, receive, send)
+            return
+        scheme, _, presented = Headers(scope=scope).get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), self._token):
+            await self.app(scope, receive, send)
+            return
+        # No token: only the realm (RFC 6750 3.1); a wrong one: invalid_token. Never echo what was sent.
+        challenge = 'Bearer realm="square-customers-mcp"' + (', error="invalid_token"' if presented else "")
+        body = {
+            "error": "invalid_token" if presented else "unauthorized",
+            "error_description": "this server needs the token it was started with "
+            "(SQUARE_MCP_HTTP_TOKEN): send it as `Authorization: Bearer <token>`",
+        }
+        await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": challenge})(scope, receive, send)
 
 
 class NoEventStream:
@@ -53,16 +67,6 @@ class NoEventStream:
 def build_http_app(
     server: Server[Any], host: str, port: int, *, token: str | None = None, extra_hosts: list[str] | None = None
 ) -> Starlette:
-    auth: dict[str, Any] = {}
-    if token:
-        # The URL clients are told to present the token to; IPv6 literals need brackets in a URL.
-        public = host if is_loopback(host) or host not in ("0.0.0.0", "::") else "localhost"  # noqa: S104
-        public = f"[{public.strip('[]')}]" if ":" in public else public
-        url = AnyHttpUrl(f"http://{public}:{port}/mcp")
-        auth = {
-            "token_verifier": StaticTokenVerifier(token),
-            "auth": AuthSettings(issuer_url=url, resource_server_url=url, validate_token_resource=False),
-        }
     # Stateless with JSON responses: any replica behind any load balancer can answer.
     app = server.streamable_http_app(
         stateless_http=True,
@@ -70,7 +74,8 @@ def build_http_app(
         host=host,
         max_request_body_size=MAX_BODY_BYTES,
         transport_security=security_settings(host, extra_hosts or []),
-        **auth,
     )
     app.add_middleware(NoEventStream)
+    if token:
+        app.add_middleware(StaticBearer, token=token)  # added last: outermost, so it runs first
     return app

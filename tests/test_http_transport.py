@@ -74,18 +74,36 @@ async def test_without_a_configured_token_loopback_answers(running: Running) -> 
     assert response.json()["result"]["serverInfo"]["name"] == "square-customers-mcp"
 
 
-async def test_missing_token_is_401_with_www_authenticate(running: Running) -> None:
+async def test_missing_token_is_401_with_a_plain_bearer_challenge(running: Running) -> None:
+    """Static-token mode says what it is (issue 13): a realm, no resource_metadata sending OAuth clients to look
+    for an authorization server that doesn't exist, and a body saying which token to send."""
     async with running(TOKEN) as url:
         response = await post(url, INITIALIZE)
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="square-customers-mcp"'
+    assert "SQUARE_MCP_HTTP_TOKEN" in response.json()["error_description"]
 
 
-async def test_wrong_token_is_401(running: Running) -> None:
+async def test_wrong_token_is_401_invalid_token(running: Running) -> None:
     async with running(TOKEN) as url:
         response = await post(url, INITIALIZE, Authorization="Bearer not-the-token")
     assert response.status_code == 401
-    assert TOKEN not in response.text
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="square-customers-mcp", error="invalid_token"'
+    assert response.json()["error"] == "invalid_token"
+    assert TOKEN not in response.text and "not-the-token" not in response.text
+
+
+async def test_static_token_mode_advertises_no_oauth_metadata(running: Running) -> None:
+    async with running(TOKEN) as url, httpx.AsyncClient(timeout=10) as http:
+        origin = url.removesuffix("/mcp")
+        for path in (
+            "/.well-known/oauth-protected-resource/mcp",
+            "/.well-known/oauth-protected-resource",
+            "/.well-known/oauth-authorization-server",
+            "/register",
+        ):
+            answer = await http.get(origin + path)
+            assert answer.status_code in (404, 405), (path, answer.status_code)
 
 
 async def test_right_token_lists_tools(running: Running) -> None:
