@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real MCP client against the real console script: the MCP Inspector CLI (pinned below) runs
 # tools/list and tools/call create_customer over stdio and over streamable HTTP, in both protocol
-# eras it speaks (legacy = 2025-11-25 initialize handshake, modern = 2026-07-28). Asserts that
+# eras it speaks (legacy = 2025-11-25 initialize handshake, modern = 2026-07-28), and over HTTP with a static
+# token (SQUARE_MCP_HTTP_TOKEN: sent as a header it works; without it, refused). Asserts that
 # tools/list shows exactly the 16 tools of the registry, that the call is not a tool error, and that
 # list_customer_groups finds the seeded VIP group by name (what an agent needs to add a customer to it).
 # The server always runs against the embedded local API in a temporary database.
@@ -43,7 +44,8 @@ mkdir -p "$WORK/home"
 inspector() { # $1 label; the rest: Inspector CLI arguments. JSON result in $WORK/$1.json
     local label=$1 rc=0
     shift
-    show node "$INSPECTOR" --cli "$@" --format json -q
+    # The static-token check's token is a throwaway, but no token is ever printed.
+    show node "$INSPECTOR" --cli "$@" --format json -q | sed "s/${HTTP_TOKEN:-no-token-set}/***/g"
     # HOME: the Inspector keeps its catalog and client config under ~/.mcp-inspector; not the user's
     HOME=$WORK/home timeout 120 "$NODE" "$INSPECTOR" --cli "$@" --format json -q >"$WORK/$label.json" 2>"$WORK/$label.err" || rc=$?
     if [[ $rc -ne 0 ]]; then
@@ -128,5 +130,24 @@ kill -0 "$SERVER_PID" 2>/dev/null || {
     cat "$WORK/http-server.log" >&2
     die "the HTTP server died during the checks"
 }
+
+kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+
+# Static-token mode: the token in a header works; without it the Inspector must fail, not hang or list tools.
+HTTP_TOKEN=inspector-check-$RANDOM$RANDOM-token
+export SQUARE_MCP_HTTP_TOKEN=$HTTP_TOKEN
+start_http_server "$WORK/http-token.db" "$WORK/http-token-server.log"
+unset SQUARE_MCP_HTTP_TOKEN
+inspector "http-token-list" "$URL" --transport http --method tools/list --header "Authorization: Bearer $HTTP_TOKEN"
+check_list "http-token-list"
+echo "+ the same tools/list without the Authorization header"
+if HOME=$WORK/home timeout 120 "$NODE" "$INSPECTOR" --cli "$URL" --transport http --method tools/list --format json -q \
+    >"$WORK/http-no-token.json" 2>&1 </dev/null; then
+    cat "$WORK/http-no-token.json" >&2
+    die "http-no-token: the Inspector listed tools without the token"
+fi
+grep -q '"tools"' "$WORK/http-no-token.json" && die "http-no-token: tools were listed without the token"
+echo "  ok: without the token the Inspector is refused ($(head -c 160 "$WORK/http-no-token.json"))"
+CHECKS=$((CHECKS + 1))
 
 say "inspector.sh: all $CHECKS checks passed (inspector $INSPECTOR_VERSION, stdio + HTTP, legacy + modern eras)"
