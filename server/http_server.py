@@ -4,8 +4,9 @@ uvicorn is kept (it ships with mcp and is well maintained) but its h11 protocol 
 request: a client that never finishes its headers or body holds a connection, and a file descriptor, forever
 (slowloris). `GuardedH11Protocol` adds what is missing:
 
-- a deadline for receiving a whole request, headers and body (`Limits.request_seconds`); uvicorn's own
-  keep-alive timeout closes connections idle between requests;
+- a deadline for receiving a whole request, headers and body (`Limits.request_seconds`), and the same
+  deadline for an answer waiting on a client that stopped reading; uvicorn's own keep-alive timeout closes
+  connections idle between requests;
 - a cap on open connections: when it is reached, the oldest connection that is not running a request (still
   sending one, or idle) is closed to make room, so a flood of half-open connections cannot lock out a client
   that completes its request; when every connection is running a request, the new one gets a 503 at once;
@@ -33,9 +34,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("square_customers_mcp.http")
 
+_BUSY_BODY = b"too many connections, retry"
 _BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 1\r\n"
-    b"connection: close\r\ncontent-length: 26\r\n\r\ntoo many connections, retry"
+    b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
 )
 
 
@@ -109,6 +111,9 @@ class GuardedH11Protocol(H11Protocol):
 
     def resume_writing(self) -> None:
         super().resume_writing()
+        self._stop_stall()
+
+    def _stop_stall(self) -> None:
         if self._stalled is not None:
             self._stalled.cancel()
             self._stalled = None
@@ -120,10 +125,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_receiving()
-        if self._stalled is not None:
-            self._stalled.cancel()
-            self._stalled = None
-        self.guard.evictable.pop(self, None)
+        self._stop_stall()
         super().connection_lost(exc)
 
     def _start_receiving(self) -> None:

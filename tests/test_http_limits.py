@@ -184,7 +184,7 @@ async def test_get_on_the_mcp_endpoint_opens_no_endless_stream() -> None:
     from square_customers_mcp.dispatcher import Dispatcher
     from square_customers_mcp.transports import build_http_app
 
-    app = build_http_app(build_server(Dispatcher(httpx.AsyncClient())), "127.0.0.1", 8000)
+    app = build_http_app(build_server(Dispatcher(httpx.AsyncClient())), "127.0.0.1")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000") as client:
         with anyio.fail_after(2):
             answer = await client.get("/mcp", headers={"Accept": "text/event-stream"})
@@ -269,3 +269,20 @@ def test_a_bad_port_is_one_line_and_exit_2(port: str, capsys: pytest.CaptureFixt
         main(["sandbox", "--port", port])
     assert exit_info.value.code == 2
     assert "0 to 65535" in capsys.readouterr().err
+
+
+def test_the_all_busy_refusal_is_a_well_formed_503() -> None:
+    """Written by hand before any request is read, so its framing is checked here: a wrong Content-Length
+    would leave a client waiting for a byte or reading one too many."""
+    import h11
+
+    from square_customers_mcp.http_server import _BUSY
+
+    client = h11.Connection(h11.CLIENT)
+    client.send(h11.Request(method="GET", target="/", headers=[("Host", "127.0.0.1:1")]))
+    client.send(h11.EndOfMessage())
+    client.receive_data(_BUSY)
+    response, body, end = client.next_event(), client.next_event(), client.next_event()
+    assert isinstance(response, h11.Response) and response.status_code == 503
+    assert isinstance(body, h11.Data) and body.data == b"too many connections, retry"
+    assert isinstance(end, h11.EndOfMessage)
