@@ -272,9 +272,7 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
         if transport == "stdio":
             await serve_stdio(server)
         else:
-            app = build_http_app(
-                server, args.host, args.port, token=settings.http_token, extra_hosts=settings.http_allowed_hosts
-            )
+            app = build_http_app(server, args.host, token=settings.http_token, extra_hosts=settings.http_allowed_hosts)
             await serve_http(app, args.host, args.port, args.log_level)
 
 

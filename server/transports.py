@@ -1,4 +1,4 @@
-"""Serving the MCP app: stdio (what MCP hosts launch) and streamable HTTP under uvicorn.
+"""The MCP app as a streamable HTTP ASGI app (served by http_server.serve_http; stdio is in stdio.py).
 
 HTTP security model: loopback by default; a non-loopback bind needs a bearer token
 (SQUARE_MCP_HTTP_TOKEN) or an explicit --allow-remote; Host/Origin checks against DNS rebinding
@@ -65,7 +65,7 @@ class NoEventStream:
 
 
 def build_http_app(
-    server: Server[Any], host: str, port: int, *, token: str | None = None, extra_hosts: list[str] | None = None
+    server: Server[Any], host: str, *, token: str | None = None, extra_hosts: list[str] | None = None
 ) -> Starlette:
     # Stateless with JSON responses: any replica behind any load balancer can answer.
     app = server.streamable_http_app(

@@ -48,7 +48,7 @@ def running(fake_square: MakeFakeSquare) -> Running:
     async def run(token: str | None) -> AsyncIterator[str]:
         square = fake_square(json_response({"customer": {"id": "C1", "version": 0}}), settings=SQUARE)
         port = free_port()
-        app = build_http_app(build_server(square.dispatcher()), "127.0.0.1", port, token=token)
+        app = build_http_app(build_server(square.dispatcher()), "127.0.0.1", token=token)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         async with anyio.create_task_group() as tg:
             tg.start_soon(server.serve)
@@ -149,5 +149,5 @@ def test_non_loopback_bind_without_token_is_refused_at_start_up() -> None:
 
 @pytest.mark.parametrize("host", ["::1", "0.0.0.0", "10.1.2.3", "localhost"])
 def test_the_app_builds_for_any_host_with_a_token(host: str, fake_square: MakeFakeSquare) -> None:
-    app = build_http_app(build_server(fake_square(settings=SQUARE).dispatcher()), host, 8000, token=TOKEN)
+    app = build_http_app(build_server(fake_square(settings=SQUARE).dispatcher()), host, token=TOKEN)
     assert app.routes

@@ -230,7 +230,7 @@ def serve_mocked(port: int, log_level: str) -> int:
     settings = Settings.from_env()
     configure_logging(log_level.upper(), [settings.http_token])
     server = build_server(Dispatcher(SquareClient(Settings(), transport=httpx.MockTransport(square))))
-    app = build_http_app(server, "127.0.0.1", port, token=settings.http_token, extra_hosts=settings.http_allowed_hosts)
+    app = build_http_app(server, "127.0.0.1", token=settings.http_token, extra_hosts=settings.http_allowed_hosts)
     anyio.run(serve_http, app, "127.0.0.1", port, log_level)
     return 0
 

@@ -49,7 +49,7 @@ async def serve(transport: str, host: str, port: int, log_level: str) -> None:
         await serve_stdio(server)
         return
     settings = Settings.from_env()
-    app = build_http_app(server, host, port, token=settings.http_token, extra_hosts=settings.http_allowed_hosts)
+    app = build_http_app(server, host, token=settings.http_token, extra_hosts=settings.http_allowed_hosts)
     await serve_http(app, host, port, log_level)
 
 
