@@ -80,8 +80,8 @@ async def json_body(request: Request) -> JSON:
         raise SquareError("BAD_REQUEST", "The request body nests JSON arrays or objects too deeply.") from None
     if not isinstance(body, dict):
         raise SquareError("EXPECTED_OBJECT", "The request body must be a JSON object.")
-    if SURROGATE_ESCAPE.search(raw):  # the only way a body's strings can hold one: raw UTF-8 cannot
-        where = lone_surrogate(body)
+    if _SURROGATE_ESCAPE.search(raw):  # the only way a body's strings can hold one: raw UTF-8 cannot
+        where = _lone_surrogate(body)
         if where is not None:
             # Not Unicode: SQLite could not store it (a 500, which clients retry), nor could an answer carry it.
             raise SquareError(
@@ -93,10 +93,10 @@ async def json_body(request: Request) -> JSON:
     return body
 
 
-SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def lone_surrogate(body: JSON) -> str | None:
+def _lone_surrogate(body: JSON) -> str | None:
     """The path (`customer.note`, `customers.K.tax_ids.eu_vat`) of the first string or key that is not Unicode (a
     lone surrogate), "" when it is a key, None when there is none. Iterative: nesting depth is not bounded here."""
     stack: list[tuple[str, object]] = [("", body)]

@@ -8,7 +8,6 @@ tokens are in the store (oauth_tokens.py).
 from __future__ import annotations
 
 import html
-import json
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,7 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from square_customers_mcp.sandbox import oauth_tokens as tokens
-from square_customers_mcp.sandbox.endpoint import SURROGATE_ESCAPE, authorize, bearer_token, lone_surrogate, respond
+from square_customers_mcp.sandbox.endpoint import authorize, bearer_token, json_body, respond
 from square_customers_mcp.sandbox.errors import SquareError
 from square_customers_mcp.sandbox.merchants import MERCHANT_ID, ensure_merchant, known_merchants
 from square_customers_mcp.sandbox.oauth_apps import DEFAULT_SCOPES, SQUARE_SCOPES, OAuthApp
@@ -156,15 +155,12 @@ def _oauth_endpoint(handler: Callable[[Request], Awaitable[Response]]) -> Callab
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body() or b"{}"
+    """The body as the other endpoints read it (json_body: JSON, an object, Unicode text, not too deep), its
+    refusals in the OAuth endpoints' error shape."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise bad_request("The request body must be a JSON object.") from None
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
-    if SURROGATE_ESCAPE.search(raw) and lone_surrogate(body) is not None:  # not text: hashing it would fail
-        raise bad_request("The request body holds a lone surrogate escape, which is not Unicode text.")
+        body = await json_body(request)
+    except SquareError as error:
+        raise bad_request(error.detail) from None
     return {key: value for key, value in body.items() if value is not None}  # null means "not given"
 
 
