@@ -313,7 +313,8 @@ def run(conn: sqlite3.Connection, query: Query, merchant_id: str) -> JSON:
     return result
 
 
-def _merchant_total(conn: sqlite3.Connection, merchant_id: str) -> int:
+def customer_total(conn: sqlite3.Connection, merchant_id: str) -> int:
+    """How many customers the merchant has, from the trigger-kept counter (no scan)."""
     row = conn.execute("SELECT customers FROM customer_counts WHERE merchant_id = ?", (merchant_id,)).fetchone()
     return int(row[0]) if row else 0
 
@@ -327,7 +328,7 @@ def _fuzzy_candidates(conn: sqlite3.Connection, query: Query, merchant_id: str) 
     """
     if not query.trigram_terms:
         return None
-    cap = max(256, math.isqrt((query.limit + 1) * _merchant_total(conn, merchant_id) // 25))
+    cap = max(256, math.isqrt((query.limit + 1) * customer_total(conn, merchant_id) // 25))
     found = conn.execute(
         "SELECT rowid FROM customers_fuzzy WHERE customers_fuzzy MATCH ? LIMIT ?",
         (" AND ".join(query.trigram_terms), cap + 1),
@@ -338,7 +339,7 @@ def _fuzzy_candidates(conn: sqlite3.Connection, query: Query, merchant_id: str) 
 def _counted(conn: sqlite3.Connection, query: Query, merchant_id: str) -> int | None:
     """The count from the counters when the query allows (no filter, or one group or segment); else None."""
     if not query.where:
-        return _merchant_total(conn, merchant_id)
+        return customer_total(conn, merchant_id)
     if len(query.where) != 1 or len(query.member_terms) != 1:
         return None
     kind, rule, ids = query.member_terms[0]
@@ -346,7 +347,7 @@ def _counted(conn: sqlite3.Connection, query: Query, merchant_id: str) -> int | 
         return None
     row = conn.execute("SELECT members FROM member_counts WHERE kind = ? AND set_id = ?", (kind, ids[0])).fetchone()
     members = int(row[0]) if row else 0
-    return _merchant_total(conn, merchant_id) - members if rule == "none" else members
+    return customer_total(conn, merchant_id) - members if rule == "none" else members
 
 
 # Exact filters and the index that finds their few rows. With merchant_id leading every index, SQLite (with no

@@ -11,6 +11,7 @@ from typing import Any
 
 from square_customers_mcp.sandbox.ids import ID_LENGTH, format_time
 from square_customers_mcp.sandbox.records import INSERT_SQL, row_values
+from square_customers_mcp.sandbox.search import customer_total
 from square_customers_mcp.sandbox.segments import add_members
 
 # Fixed ids so docs, tests and demos can name them; 26 characters like every Square id.
@@ -295,7 +296,7 @@ def _customers(count: int) -> str:
 
 def seed_and_count(conn: sqlite3.Connection, count: int, seed: int = 42) -> Seeding:
     """`seed_if_empty`, reporting what it did and how many customers the default merchant then has."""
-    held = conn.execute("SELECT count(*) FROM customers WHERE merchant_id = ?", (DEFAULT_MERCHANT_ID,)).fetchone()[0]
+    held = customer_total(conn, DEFAULT_MERCHANT_ID)
     added = 0
     if count > 0 and held == 0:
         insert(conn, generate(count, seed))
