@@ -111,7 +111,7 @@ class Confirmer:
                 "fewer customers per call, or shorter values."
             )
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-            decision = self._modern(ctx, params, tool, args)
+            decision = self._modern(ctx, params, tool, args, text)
         else:
             decision = await self._legacy(ctx, text)
         if isinstance(decision, InputRequiredResult):
@@ -142,7 +142,12 @@ class Confirmer:
         return _decision(answer)
 
     def _modern(
-        self, ctx: ServerRequestContext[Any], params: CallToolRequestParams, tool: ToolSpec, args: Mapping[str, Any]
+        self,
+        ctx: ServerRequestContext[Any],
+        params: CallToolRequestParams,
+        tool: ToolSpec,
+        args: Mapping[str, Any],
+        text: str,
     ) -> Decision | InputRequiredResult:
         answer = (params.input_responses or {}).get(_KEY)
         if answer is not None and params.request_state is not None and self._redeem(params.request_state, tool, args):
@@ -151,7 +156,7 @@ class Confirmer:
         # another process's key): it approves nothing, and the human is asked about this very call, afresh.
         if not ctx.session.check_client_capability(_FORM):
             return "unavailable"
-        request = ElicitRequest(params=ElicitRequestFormParams(message=question(tool, args), requested_schema=_SCHEMA))
+        request = ElicitRequest(params=ElicitRequestFormParams(message=text, requested_schema=_SCHEMA))
         return InputRequiredResult(input_requests={_KEY: request}, request_state=self._issue(tool, args))
 
     def _signature(self, tool: ToolSpec, args: Mapping[str, Any], nonce: str, issued: int) -> str:
