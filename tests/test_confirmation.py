@@ -180,7 +180,9 @@ ACCEPTED = ElicitResult(action="accept", content={"confirm": True})
 
 def asked(confirmer: Confirmer, args: dict[str, Any], tool: ToolSpec = DELETE) -> InputRequiredResult:
     """The question `confirmer` asks about a first call with `args`."""
-    result = confirmer._modern(CTX, CallToolRequestParams(name=tool.name, arguments=args), tool, args)
+    result = confirmer._modern(
+        CTX, CallToolRequestParams(name=tool.name, arguments=args), tool, args, question(tool, args)
+    )
     assert isinstance(result, InputRequiredResult)
     return result
 
@@ -192,7 +194,7 @@ def answered(
     params = CallToolRequestParams(
         name=tool.name, arguments=args, input_responses={"confirm": ACCEPTED}, request_state=state
     )
-    return confirmer._modern(CTX, params, tool, args)
+    return confirmer._modern(CTX, params, tool, args, question(tool, args))
 
 
 async def test_an_answer_for_other_arguments_approves_nothing() -> None:
