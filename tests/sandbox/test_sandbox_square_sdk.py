@@ -1,4 +1,5 @@
-"""Square's own Python SDK (`squareup` 46.x) runs all 14 Customers operations against the sandbox process, and
+"""Square's own Python SDK (`squareup` 46.x) runs all 14 Customers operations against the sandbox process (with any
+token, and with a token its OAuth code exchange obtained), and
 completes Square's OAuth with it: the code exchange, a refresh, token status and a revoke."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from sandbox_support import live_sandbox
 
-from square_customers_mcp.sandbox.seed import REGULARS_SEGMENT_ID, SEEDED_SEGMENTS, VIP_GROUP_ID
+from square_customers_mcp.sandbox.seed import REGULARS_SEGMENT_ID, SEEDED_SEGMENTS
 
 square = pytest.importorskip("square", reason="the `squareup` SDK is not installed: pip install 'squareup>=46,<47'")
 
@@ -105,8 +106,17 @@ def test_sdk_read_only_token_is_refused_a_write(live: str) -> None:
     assert "CUSTOMERS_WRITE" in refused.value.body["errors"][0]["detail"]
 
 
-def test_all_fourteen_operations(sdk: object) -> None:
-    client = sdk.customers  # type: ignore[attr-defined]
+@pytest.fixture(params=["any token", "OAuth-issued token"])
+def seller(request: pytest.FixtureRequest, live: str, sdk: object) -> object:
+    """The default merchant (any bearer token), or a merchant signed in through the OAuth code flow."""
+    if request.param == "any token":
+        return sdk
+    _, tokens = _signed_in(live, "CUSTOMERS_READ CUSTOMERS_WRITE", "SDKFOURTEEN01")
+    return square.Square(token=tokens.access_token, base_url=live, version="2026-09-16", timeout=10)
+
+
+def test_all_fourteen_operations(seller: object) -> None:
+    client = seller.customers  # type: ignore[attr-defined]
     created = client.create(given_name="Amelia", family_name="Earhart", email_address="amelia@example.com",
                             phone_number="+1-212-555-4240", idempotency_key="sdk-1")  # fmt: skip
     assert not created.errors
@@ -134,9 +144,11 @@ def test_all_fourteen_operations(sdk: object) -> None:
     bulk_updated = client.bulk_update_customers(customers={other_ids[0]: {"note": "bulk", "version": 0}})
     assert bulk_updated.responses[other_ids[0]].customer.version == 1
 
-    client.groups.add(customer.id, VIP_GROUP_ID)
-    assert client.get(customer.id).customer.group_ids == [VIP_GROUP_ID]
-    client.groups.remove(customer.id, VIP_GROUP_ID)
+    # A group of the merchant's own: the built-in ones belong to the default merchant only.
+    group_id = client.groups.create(group={"name": "Fourteen"}).group.id
+    client.groups.add(customer.id, group_id)
+    assert client.get(customer.id).customer.group_ids == [group_id]
+    client.groups.remove(customer.id, group_id)
     assert not client.get(customer.id).customer.group_ids
 
     card = client.cards.create(customer.id, card_nonce="cnon:card-nonce-ok", cardholder_name="Amelia Earhart").card
