@@ -3,11 +3,15 @@ customer resource template, progress reports and (opt-in) human confirmation of 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
 from mcp.types import (
+    INVALID_REQUEST,
     CallToolRequestParams,
     CallToolResult,
     InputRequiredResult,
@@ -23,10 +27,16 @@ from mcp.types import (
 
 from square_customers_mcp import __version__, resources
 from square_customers_mcp.confirm import Confirmer
-from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.dispatcher import Dispatcher, error_result
+from square_customers_mcp.oauth.people import SignInEnded, person_of
+from square_customers_mcp.oauth.square_oauth import SquareOAuthError
+from square_customers_mcp.square_client import acting_as
 from square_customers_mcp.tools import INSTRUCTIONS, ToolSpec
 from square_customers_mcp.tools.dialect import with_refs
 from square_customers_mcp.tools.outputs import output_schema
+
+if TYPE_CHECKING:
+    from square_customers_mcp.oauth.people import SquareTokens
 
 SERVER_NAME = "square-customers-mcp"
 
@@ -56,20 +66,53 @@ def build_server(
     confirm_secret: str | None = None,
     confirmer: Confirmer | None = None,
     schema_refs: bool = False,
+    square_tokens: SquareTokens | None = None,
 ) -> Server[Any]:
-    """`confirmer`: a Confirmer to use (tests give one a clock and timeout); implies confirm_destructive."""
+    """`confirmer`: a Confirmer to use (tests give one a clock and timeout); implies confirm_destructive.
+    `square_tokens`: OAuth mode, where each request acts for the signed-in person, with their Square token, and
+    sees only the tools their Square permissions allow."""
     # Built once: the list is the same on every tools/list.
     listing = ListToolsResult(tools=[mcp_tool(spec, schema_refs=schema_refs) for spec in dispatcher.listed_tools()])
     if confirmer is None and confirm_destructive:
         confirmer = Confirmer(confirm_secret)
 
     async def list_tools(ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None) -> ListToolsResult:
-        return listing
+        if square_tokens is None:
+            return listing
+        allowed = _allowed(ctx)
+        return ListToolsResult(tools=[tool for tool in listing.tools if tool.name in allowed])
+
+    def _allowed(ctx: ServerRequestContext[Any]) -> set[str]:
+        person = person_of(ctx.request)
+        scopes = person.scopes if person else frozenset()
+        return {spec.name for spec in dispatcher.listed_tools() if spec.square_scope in scopes}
+
+    @asynccontextmanager
+    async def acting(ctx: ServerRequestContext[Any]) -> AsyncIterator[str | None]:
+        """In OAuth mode, requests to Square inside use the person's token; yields why not, if they can't."""
+        if square_tokens is None:
+            yield None
+            return
+        person = person_of(ctx.request)
+        try:
+            if person is None:
+                raise SignInEnded("no signed-in person")
+            token = await square_tokens.token(person)
+        except (SignInEnded, SquareOAuthError) as error:
+            yield f"Not done: {error}. Next step: sign in to Square again from your MCP client."
+            return
+        with acting_as(token):
+            yield None
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: CallToolRequestParams
     ) -> CallToolResult | InputRequiredResult:
         tool = dispatcher.tool(params.name)
+        if square_tokens is not None and tool is not None and tool.name not in _allowed(ctx):
+            return error_result(
+                f"Not done: {tool.name} needs the Square permission {tool.square_scope}, which your sign-in did not "
+                "grant; nothing was sent to Square. Next step: sign in again and approve it, if you should have it."
+            )
         if confirmer is not None and tool is not None and tool.needs_confirmation:
             invalid, args = dispatcher.prepared(params.name, params.arguments)
             if invalid is not None:
@@ -77,7 +120,10 @@ def build_server(
             outcome = await confirmer.ask(ctx, params, tool, args)
             if isinstance(outcome, InputRequiredResult | CallToolResult):
                 return outcome  # the question (2026-07-28), or why it may not run; nothing was sent
-        return await dispatcher.call(params.name, params.arguments, ctx.session.report_progress)
+        async with acting(ctx) as refused:
+            if refused is not None:
+                return error_result(refused)
+            return await dispatcher.call(params.name, params.arguments, ctx.session.report_progress)
 
     async def list_templates(
         ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
@@ -87,10 +133,16 @@ def build_server(
     async def list_resources(
         ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
-        return await resources.list_resources(dispatcher, params.cursor if params else None)
+        async with acting(ctx) as refused:
+            if refused is not None:
+                raise MCPError(INVALID_REQUEST, refused)
+            return await resources.list_resources(dispatcher, params.cursor if params else None)
 
     async def read_resource(ctx: ServerRequestContext[Any], params: ReadResourceRequestParams) -> ReadResourceResult:
-        return await resources.read_customer(dispatcher, str(params.uri))
+        async with acting(ctx) as refused:
+            if refused is not None:
+                raise MCPError(INVALID_REQUEST, refused)
+            return await resources.read_customer(dispatcher, str(params.uri))
 
     # Customers are resources only where the tools that read them are served (SQUARE_TOOLSETS may leave them out).
     serves_resources = all(dispatcher.resource_tool(kind) is not None for kind in resources.KINDS)

@@ -10,6 +10,8 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import anyio
 
@@ -24,6 +26,10 @@ from square_customers_mcp.config import (
     whole_number,
 )
 from square_customers_mcp.logs import configure_logging
+from square_customers_mcp.oauth.config import ENVIRONMENT_HELP as OAUTH_HELP
+
+if TYPE_CHECKING:
+    from square_customers_mcp.oauth.config import OAuthSettings
 
 log = logging.getLogger("square_customers_mcp")
 
@@ -47,9 +53,13 @@ environment variables:
   SQUARE_RETRY_DEADLINE_SECONDS  total time a call may spend retrying (default 30)
   SQUARE_MCP_HTTP_TOKEN  bearer token the HTTP transport requires (needed to bind a non-loopback address)
   SQUARE_MCP_ALLOWED_HOSTS  extra Host values (host:port, comma-separated) `serve` over HTTP and `sandbox` accept
+  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER, OTEL_SERVICE_NAME, ...  standard OpenTelemetry variables: export
+                        traces over OTLP/HTTP (needs the `otel` extra; docs/operations.md)
 
 stdout carries the MCP protocol on stdio; logs go to stderr and never contain the token.
 """
+# Listed after the others: only `serve --auth oauth` reads them.
+ENVIRONMENT_HELP = ENVIRONMENT_HELP.replace("\nstdout carries", "\n" + OAUTH_HELP + "\nstdout carries")
 
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -135,6 +145,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address (no authentication!)"
     )
+    serve.add_argument(
+        "--auth",
+        choices=["token", "oauth"],
+        default="token",
+        help="HTTP only. token: SQUARE_MCP_HTTP_TOKEN when set (one shared token); oauth: each person signs in with "
+        "their own Square account (MCP authorization, OAuth 2.1; see the OAuth variables below)",
+    )
 
     sandbox = commands.add_parser("sandbox", help="serve the local Square-compatible Customers API over HTTP")
     _add_common_options(sandbox)
@@ -212,7 +229,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     transport = getattr(args, "transport", "stdio")
-    if transport == "http" and not is_loopback(args.host) and not (settings.http_token or args.allow_remote):
+    oauth = None
+    if getattr(args, "auth", "token") == "oauth":
+        try:
+            oauth = _oauth_settings(settings, transport, args)
+        except ConfigError as error:
+            print(f"square-customers-mcp: {error}", file=sys.stderr)
+            return 2
+        # Its secrets join the ones the log scrubber already knows.
+        secrets = [settings.access_token, oauth.client_secret, oauth.state_key, *oauth.state_key.split(",")]
+        configure_logging(
+            args.log_level, [*secrets, oauth.state_url, urlsplit(oauth.state_url).password], args.log_format
+        )
+    authenticated = settings.http_token or oauth
+    if transport == "http" and not is_loopback(args.host) and not (authenticated or args.allow_remote):
         print(
             f"square-customers-mcp: refusing to serve HTTP on non-loopback {args.host} without "
             "SQUARE_MCP_HTTP_TOKEN; set a token, or pass --allow-remote only behind an authenticating proxy",
@@ -223,25 +253,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(f"square-customers-mcp: {problem}", file=sys.stderr)
         return 2
+    from square_customers_mcp.telemetry import configure_tracing
+
+    configure_tracing()  # only when OTEL_* variables ask for trace export (docs/operations.md)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a user stops a foreground server
-            anyio.run(_serve_mcp, settings, transport, args)
+            anyio.run(_serve_mcp, settings, transport, args, oauth)
     except ConfigError as error:  # found on opening the backend, e.g. an unwritable SQUARE_SANDBOX_DB
         print(f"square-customers-mcp: {error}", file=sys.stderr)
         return 2
     return 0
 
 
-async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespace) -> None:
+def _oauth_settings(settings: Settings, transport: str, args: argparse.Namespace) -> OAuthSettings:
+    from square_customers_mcp.oauth.config import OAuthSettings
+
+    if transport != "http":
+        raise ConfigError("--auth oauth needs --transport http")
+    if settings.http_token:
+        raise ConfigError("--auth oauth and SQUARE_MCP_HTTP_TOKEN are two ways to authenticate: use one")
+    return OAuthSettings.from_env(settings, args.host, args.port)
+
+
+async def _serve_mcp(
+    settings: Settings, transport: str, args: argparse.Namespace, oauth_settings: OAuthSettings | None
+) -> None:
     from square_customers_mcp.app import build_server
     from square_customers_mcp.backend import open_backend
+    from square_customers_mcp.confirm import Confirmer
     from square_customers_mcp.dispatcher import Dispatcher
+    from square_customers_mcp.health import backend_probe
     from square_customers_mcp.http_server import serve_http
     from square_customers_mcp.stdio import serve_stdio
     from square_customers_mcp.tools import TOOLS, TOOLSETS
     from square_customers_mcp.transports import build_http_app
 
-    async with open_backend(settings) as backend:
+    async with contextlib.AsyncExitStack() as stack:
+        backend = await stack.enter_async_context(open_backend(settings))
+        oauth = None
+        if oauth_settings is not None:
+            from square_customers_mcp.oauth.mode import open_oauth
+            from square_customers_mcp.state import StateOpenError
+
+            try:
+                oauth = await open_oauth(oauth_settings, read_only=settings.read_only)
+            except StateOpenError as error:
+                raise ConfigError(str(error)) from None
+            stack.push_async_callback(oauth.aclose)
         dispatcher = Dispatcher(
             backend.client,
             read_only=settings.read_only,
@@ -249,17 +307,28 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
             # Read-only filtering is the dispatcher's, so a write tool gets its read-only error, not "unknown".
             tools=[tool for tool in TOOLS if tool.toolset in settings.toolsets],
         )
+        confirmer = None
+        if oauth is not None and settings.confirm_destructive:
+            # Replicas share the key that signs questions and the record of spent answers.
+            confirmer = Confirmer(await oauth.store.secret("confirm"), shared_spend=oauth.store.spend)
         server = build_server(
             dispatcher,
             confirm_destructive=settings.confirm_destructive,
             confirm_secret=settings.http_token,
+            confirmer=confirmer,
             schema_refs=settings.schema_refs,
+            square_tokens=oauth.tokens if oauth else None,
         )
         where = "stdio" if transport == "stdio" else f"http://{args.host}:{args.port}/mcp"
         mode = (
             (", read-only" if settings.read_only else "")
             + (", confirming destructive calls" if settings.confirm_destructive else "")
             + (f", toolsets {','.join(settings.toolsets)}" if settings.toolsets != TOOLSETS else "")
+            + (
+                f", OAuth sign-in at {oauth.settings.square_url}, state in {oauth.store.db.description}"
+                if oauth
+                else ""
+            )
         )
         log.info(
             "square-customers-mcp %s serving %d tools on %s%s; backend: %s",
@@ -272,7 +341,14 @@ async def _serve_mcp(settings: Settings, transport: str, args: argparse.Namespac
         if transport == "stdio":
             await serve_stdio(server)
         else:
-            app = build_http_app(server, args.host, token=settings.http_token, extra_hosts=settings.http_allowed_hosts)
+            app = build_http_app(
+                server,
+                args.host,
+                token=settings.http_token,
+                extra_hosts=settings.http_allowed_hosts,
+                probes=[backend_probe(backend.client)],
+                oauth=oauth,
+            )
             await serve_http(app, args.host, args.port, args.log_level)
 
 

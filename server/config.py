@@ -181,8 +181,12 @@ class Settings:
         if environment not in ("local", "sandbox", "production"):
             raise ConfigError(f"SQUARE_ENVIRONMENT must be local, sandbox or production, got {raw_environment!r}")
         base_url = _base_url(env.get("SQUARE_BASE_URL", ""))
-        if environment != "local" and not token:
-            raise ConfigError(f"SQUARE_ENVIRONMENT={environment} needs SQUARE_ACCESS_TOKEN")
+        # OAuth mode (`serve --auth oauth`) has no token of its own: each person signs in at Square.
+        if environment != "local" and not token and not env.get("SQUARE_OAUTH_CLIENT_ID", "").strip():
+            raise ConfigError(
+                f"SQUARE_ENVIRONMENT={environment} needs SQUARE_ACCESS_TOKEN (or, for `serve --auth oauth`, "
+                "SQUARE_OAUTH_CLIENT_ID)"
+            )
         retry_policy = RetryPolicy(
             max_attempts=_whole(env, "SQUARE_MAX_ATTEMPTS", RetryPolicy.max_attempts, 1, MAX_ATTEMPTS),
             deadline_seconds=_seconds(

@@ -15,7 +15,7 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 import anyio
@@ -89,11 +89,13 @@ class Confirmer:
         clock: Callable[[], float] = time.time,
         answer_timeout: float = ANSWER_TIMEOUT,
         max_spent: int = MAX_SPENT,
+        shared_spend: Callable[[str, int], Awaitable[bool]] | None = None,
     ) -> None:
-        # Replicas that share a secret (SQUARE_MCP_HTTP_TOKEN) verify each other's states; otherwise the
-        # key is this process's own, and an answer that reaches another process is simply asked again.
-        # Single use is per process: across replicas it needs shared state (issue 13), so until then an
-        # approval could run once on each replica within its few minutes.
+        # Replicas that share a secret (SQUARE_MCP_HTTP_TOKEN, or OAuth mode's shared state) verify each other's
+        # states; otherwise the key is this process's own, and an answer that reaches another process is simply
+        # asked again. Single use is per process, and across replicas with `shared_spend` (OAuth mode's state
+        # store: whether a nonce, valid until the given epoch second, is spent for the first time anywhere).
+        self._shared_spend = shared_spend
         self._key = hashlib.sha256(b"confirm:" + secret.encode()).digest() if secret else secrets.token_bytes(32)
         self._clock = clock
         self._answer_timeout = answer_timeout
@@ -112,6 +114,10 @@ class Confirmer:
             )
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
             decision = self._modern(ctx, params, tool, args, text)
+            if decision == "accept" and not await self._first_use_anywhere(params.request_state):
+                # Already answered on another replica: like any replay, it approves nothing; ask afresh.
+                fresh = params.model_copy(update={"input_responses": None, "request_state": None})
+                decision = self._modern(ctx, fresh, tool, args, text)
         else:
             decision = await self._legacy(ctx, text)
         if isinstance(decision, InputRequiredResult):
@@ -119,6 +125,12 @@ class Confirmer:
         if decision == "accept":
             return "approved"
         return error_result(f"Not done: {self._refusal(decision)}; nothing was sent to Square.")
+
+    async def _first_use_anywhere(self, state: str | None) -> bool:
+        if self._shared_spend is None or state is None:
+            return True
+        nonce, issued, _ = state.split(".")  # _redeem accepted it, so it has this shape
+        return await self._shared_spend(nonce, int(issued) // 1000 + int(APPROVAL_TTL) + 1)
 
     def _refusal(self, decision: Decision) -> str:
         return {

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
 from mcp.types import CallToolResult, TextContent
+from opentelemetry import trace
 
-from square_customers_mcp import validation
+from square_customers_mcp import telemetry, validation
 from square_customers_mcp.square_client import Attempts, ResponseTooLarge, SquareClient, SquareResponse, expand_path
 from square_customers_mcp.tools import TOOLS, ToolSpec
 from square_customers_mcp.tools.errors import square_error_text
@@ -40,8 +42,19 @@ class _Steps:
             await self._progress(self._count, None, message)
 
 
+_LEADING_CODE = re.compile(r"([A-Z][A-Z0-9_]+)[ :(.;]")
+
+
 class ToolError(Exception):
-    """Something the model can act on; becomes a CallToolResult with is_error=True."""
+    """Something the model can act on; becomes a CallToolResult with is_error=True. `code` names it in traces
+    (never the message, which can quote customer data): given, else the message's leading code (Square's first
+    error code, or ours such as TIMEOUT)."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        leading = _LEADING_CODE.match(message)
+        invalid = message.startswith("Invalid arguments")
+        self.code = code or (leading[1] if leading else "INVALID_ARGUMENTS" if invalid else "OTHER")
 
 
 def _compact(value: Any) -> str:
@@ -100,6 +113,15 @@ class Dispatcher:
         self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None = None
     ) -> CallToolResult:
         """One tool call. `progress`, when given, hears of the request's steps (bulk tools) and retry waits."""
+        # A trace span per call, a child of the mcp SDK's tools/call span (the current one); a name that is not a
+        # served tool is the client's text, so it is not recorded.
+        with telemetry.tool_span(name if name in self._tools else None) as span:
+            result = await self._call(name, arguments, progress)
+            if not result.is_error:
+                telemetry.tool_outcome(span, None)
+            return result
+
+    async def _call(self, name: str, arguments: Mapping[str, Any] | None, progress: Progress | None) -> CallToolResult:
         try:
             tool, args = self._prepare(name, arguments)
             steps = _Steps(self._masked_progress(progress))
@@ -123,6 +145,7 @@ class Dispatcher:
                 await steps.report(f"done: {result.get('succeeded', 0)} succeeded, {result.get('failed', 0)} failed")
             return success_result(redact_pii(result) if self.redact_pii else result)
         except ToolError as error:
+            telemetry.tool_outcome(trace.get_current_span(), error.code)
             # Errors can quote values (Square echoes a bad email back; a malformed answer is quoted).
             return error_result(self._shown(str(error)))
 
@@ -142,9 +165,13 @@ class Dispatcher:
     def _prepare(self, name: str, arguments: Mapping[str, Any] | None) -> tuple[ToolSpec, dict[str, Any]]:
         tool = self._tools.get(name)
         if tool is None:
-            raise ToolError(f"Unknown tool {name!r}. Available: {', '.join(t.name for t in self.listed_tools())}")
+            raise ToolError(
+                f"Unknown tool {name!r}. Available: {', '.join(t.name for t in self.listed_tools())}", "UNKNOWN_TOOL"
+            )
         if self.read_only and not tool.read_only:
-            raise ToolError(f"{name} changes data and this server runs with SQUARE_READ_ONLY=true; nothing was sent.")
+            raise ToolError(
+                f"{name} changes data and this server runs with SQUARE_READ_ONLY=true; nothing was sent.", "READ_ONLY"
+            )
         if arguments is not None and not isinstance(arguments, Mapping):
             raise ToolError(f"Invalid arguments for {name}: expected an object, got {type(arguments).__name__}")
         raw = dict(arguments or {})
@@ -186,7 +213,7 @@ class Dispatcher:
         try:
             values = {name: value for name, value in args.items() if "{" + name + "}" in path}
             # One attempt: the call itself succeeded, and retrying would only delay its answer.
-            response = await self._client.request("GET", expand_path(path, values))
+            response = await self._client.request("GET", expand_path(path, values), template=path)
         except httpx.HTTPError:
             return None
         ok = response.status < 400 and isinstance(response.body, dict)
@@ -206,6 +233,7 @@ class Dispatcher:
                 retry_safe=tool.retry_safe,
                 on_wait=steps.report,
                 attempts=attempts,
+                template=tool.path,
             )
         except ResponseTooLarge as error:
             raise ToolError(
@@ -234,6 +262,8 @@ class Dispatcher:
             raise ToolError(
                 f"NETWORK_ERROR: Square's answer could not be read ({type(error).__name__}). Next step: retry the call."
             ) from None
+        finally:
+            trace.get_current_span().set_attribute(telemetry.ATTEMPTS, attempts.count)  # the tool call's span
         if response.status >= 400 or not isinstance(response.body, dict):
             body, text = self._quotable(response)
             if response.attempts > 1 and response.status in (404, 409):

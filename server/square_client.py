@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 import anyio
 import httpx
+from opentelemetry import trace
 
-from square_customers_mcp import __version__
+from square_customers_mcp import __version__, telemetry
 from square_customers_mcp.config import Settings
 from square_customers_mcp.logs import Scrubber
 from square_customers_mcp.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
@@ -23,6 +27,31 @@ OnWait = Callable[[str], Awaitable[None]]
 
 # Any bearer token opens the local API, as any Square token opens Square's.
 LOCAL_TOKEN = "local-sandbox"  # noqa: S105 - not a secret, the sandbox accepts any token
+
+
+@dataclass(frozen=True)
+class _Credential:
+    token: str
+    scrubber: Scrubber
+
+
+# OAuth mode: the signed-in person whose Square token this call uses (None: the client's own token).
+_acting: ContextVar[_Credential | None] = ContextVar("square_credential", default=None)
+
+
+@lru_cache(maxsize=512)  # a Scrubber precomputes every encoding of its secret: once per person, not per call
+def _credential(token: str) -> _Credential:
+    return _Credential(token, Scrubber([token], min_length=12))
+
+
+@contextmanager
+def acting_as(token: str) -> Iterator[None]:
+    """Requests made inside use `token` (a signed-in person's Square token), and answers are scrubbed of it."""
+    reset = _acting.set(_credential(token))
+    try:
+        yield
+    finally:
+        _acting.reset(reset)
 
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -87,6 +116,7 @@ class SquareClient:
         # token into a tool result: answers are scrubbed of it, in any escaping, before anything reads them.
         # Square tokens are 64 characters; a test's one-letter token would scrub ordinary text.
         self._scrubber = Scrubber([settings.access_token], min_length=12)
+        self._base_url = settings.resolved_base_url
         self._http = httpx.AsyncClient(
             base_url=settings.resolved_base_url,
             transport=transport,
@@ -109,14 +139,34 @@ class SquareClient:
         retry_safe: bool = False,
         on_wait: OnWait | None = None,
         attempts: Attempts | None = None,
+        template: str | None = None,
     ) -> SquareResponse:
         """Send one request; when retry_safe, resend it until it succeeds or the policy gives up.
 
         Only requests that cannot duplicate anything may be retry_safe: GET/PUT/DELETE, read-only
         POSTs, and POSTs whose body carries idempotency keys. `on_wait` hears of each wait before a retry;
-        `attempts`, when given, records what the attempts did.
+        `attempts`, when given, records what the attempts did. `template` is the path's template, what the
+        request's trace span shows (the path itself holds customer ids).
         """
         attempts = attempts if attempts is not None else Attempts()
+        with telemetry.request_span(method, template, self._base_url) as span:
+            try:
+                response = await self._attempts(method, path, query, body, retry_safe, on_wait, attempts)
+            finally:
+                span.set_attribute(telemetry.ATTEMPTS, attempts.count)
+            telemetry.request_answered(span, response.status, response.attempts)
+            return response
+
+    async def _attempts(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        retry_safe: bool,
+        on_wait: OnWait | None,
+        attempts: Attempts,
+    ) -> SquareResponse:
         # Encoded once: every attempt sends the very same bytes, idempotency key included.
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         policy = self.retry if retry_safe else RetryPolicy(max_attempts=1)
@@ -133,7 +183,7 @@ class SquareClient:
                 path,
                 params=_query_params(query),
                 content=content,
-                headers={"Content-Type": "application/json"} if content is not None else None,
+                headers=_headers(content is not None),
                 timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)),
             )
             try:
@@ -161,6 +211,8 @@ class SquareClient:
             log.warning(
                 "%s %s: %s; retry %d/%d in %.2fs", method, path, reason, attempt, policy.max_attempts - 1, delay
             )
+            # On the request's span: the reason is a status or an exception's type, nothing from the request.
+            trace.get_current_span().add_event("retry", {"attempt": attempt, "reason": reason, "delay_s": delay})
             if on_wait is not None:
                 await on_wait(f"{reason}; retry {attempt}/{policy.max_attempts - 1} in {delay:.1f}s")
             await anyio.sleep(delay)
@@ -196,9 +248,12 @@ class SquareClient:
     def _parse(self, response: httpx.Response, attempts: int) -> SquareResponse:
         # The bytes first (the token literal, \u-escaped or percent-encoded, also partly), for the raw-text
         # error path; then every decoded string and key, whatever escaping got past the byte pass.
+        acting = _acting.get()
         raw = self._scrubber.raw(response.content)
+        raw = acting.scrubber.raw(raw) if acting else raw
         try:
             parsed = self._scrubber.decoded(json.loads(raw)) if raw else None  # Square answers UTF-8 JSON
+            parsed = acting.scrubber.decoded(parsed) if acting and parsed is not None else parsed
         except (ValueError, RecursionError):
             parsed = None
         return SquareResponse(response.status_code, parsed, raw, attempts)
@@ -210,8 +265,27 @@ class SquareClient:
         # A Retry-After that reaches past the deadline cannot be honoured: give up now.
         return time.monotonic() + (wait or 0.0) < deadline
 
+    async def ping(self, seconds: float) -> int:
+        """The status the base URL answers a bare GET with (readiness: any HTTP answer means reachable).
+
+        Through the same client and transport as every call, but without the token: a health check needs none,
+        and it may be run on behalf of anyone who can reach /readyz. No retries, no span, body not read."""
+        request = self._http.build_request("GET", "/", timeout=httpx.Timeout(seconds))
+        del request.headers["Authorization"]
+        response = await self._http.send(request, stream=True)
+        await response.aclose()
+        return response.status_code
+
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _headers(has_body: bool) -> dict[str, str] | None:
+    headers = {"Content-Type": "application/json"} if has_body else {}
+    acting = _acting.get()
+    if acting is not None:
+        headers["Authorization"] = f"Bearer {acting.token}"
+    return headers or None
 
 
 def expand_path(template: str, values: dict[str, Any]) -> str:

@@ -8,7 +8,8 @@ are always on; request bodies are capped; stateless JSON responses so any replic
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import Server
 from starlette.applications import Starlette
@@ -16,7 +17,11 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from square_customers_mcp import health
 from square_customers_mcp.http_server import security_settings
+
+if TYPE_CHECKING:
+    from square_customers_mcp.oauth.mode import OAuthMode
 
 MAX_BODY_BYTES = 1024 * 1024  # a full bulk call of 100 customers is far below this
 
@@ -65,15 +70,29 @@ class NoEventStream:
 
 
 def build_http_app(
-    server: Server[Any], host: str, *, token: str | None = None, extra_hosts: list[str] | None = None
+    server: Server[Any],
+    host: str,
+    *,
+    token: str | None = None,
+    extra_hosts: list[str] | None = None,
+    probes: Sequence[health.Probe] = (),
+    oauth: OAuthMode | None = None,
 ) -> Starlette:
+    """`token`: static-token mode; `oauth`: OAuth mode (the SDK's authorization and resource server); neither:
+    no authentication (loopback, or behind an authenticating proxy)."""
+    hosts = [*(extra_hosts or []), *([oauth.public_host()] if oauth else [])]
+    probes = [*probes, *([oauth.probe()] if oauth else [])]
     # Stateless with JSON responses: any replica behind any load balancer can answer.
     app = server.streamable_http_app(
         stateless_http=True,
         json_response=True,
         host=host,
         max_request_body_size=MAX_BODY_BYTES,
-        transport_security=security_settings(host, extra_hosts or []),
+        transport_security=security_settings(host, hosts),
+        # /healthz and /readyz: routes of their own, so neither the SDK's auth (which wraps the /mcp route only)
+        # nor StaticBearer (/mcp only) nor the transport's Host/Origin checks stand before a load balancer.
+        custom_starlette_routes=[*health.routes(probes), *(oauth.routes() if oauth else [])],
+        **(oauth.app_options() if oauth else {}),
     )
     app.add_middleware(NoEventStream)
     if token:

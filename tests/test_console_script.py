@@ -64,7 +64,7 @@ def test_help_lists_every_environment_variable() -> None:
     out = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, check=True).stdout
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     documented = set(re.findall(r"^\| `(SQUARE_[A-Z_]+)` \|", readme, re.MULTILINE))
-    code = "".join(path.read_text() for path in (Path(__file__).parents[1] / "server").glob("*.py"))
+    code = "".join(path.read_text() for path in (Path(__file__).parents[1] / "server").rglob("*.py"))
     read = set(re.findall(r"\"(SQUARE_[A-Z_]+)\"", code))
     assert read, "server/*.py reads its settings by name"
     assert sorted(read - documented) == [], "every variable the server reads is in the README's table"

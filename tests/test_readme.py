@@ -1,4 +1,6 @@
-"""README.md is a newcomer's page: at most 160 lines (150, plus the attack table issue 11 asked for), its links (and those of docs/ and examples/README.md)
+"""README.md is a newcomer's page: at most 200 lines (150, plus the attack table issue 11 asked for, the deployment
+section issue 13 asked for and the local API's differences issue 12 asked for), its links (and those of docs/ and
+examples/README.md)
 lead somewhere, and every command it shows is run by a test or by .ci/run."""
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ RUN_BY: dict[str, tuple[str, list[str]]] = {
         [r"StdioServerParameters\(\s*command=str\(SCRIPT\),\s*args=\[\]"],
     ),
     "pytest": (".ci/run", [r"\npytest\n"]),
+    # OAuth mode, as the two-replica test starts each replica (with --host and --port besides)
+    "square-customers-mcp serve --transport http --auth oauth": (
+        "tests/oauth/test_oauth_replicas.py",
+        [r'"serve", "--transport", "http"', r'"--auth", "oauth"'],
+    ),
 }
 
 
@@ -54,8 +61,8 @@ def _anchors(page: Path) -> set[str]:
     return {_slug(m) for m in re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE)}
 
 
-def test_the_readme_is_at_most_160_lines() -> None:
-    assert len(README.read_text().splitlines()) <= 160
+def test_the_readme_is_at_most_200_lines() -> None:
+    assert len(README.read_text().splitlines()) <= 200
 
 
 def test_every_docs_page_linked_from_the_readme_exists_and_every_page_is_linked() -> None:

@@ -92,6 +92,12 @@ class ToolSpec:
             raise ValueError(f"{self.name}: a destructive tool must ask for confirmation when it is turned on")
 
     @property
+    def square_scope(self) -> str:
+        """The Square OAuth permission the endpoint needs (the spec's `security`): reads need CUSTOMERS_READ,
+        every write CUSTOMERS_WRITE. In OAuth mode a person without it neither sees nor may call the tool."""
+        return "CUSTOMERS_READ" if self.read_only else "CUSTOMERS_WRITE"
+
+    @property
     def retry_safe(self) -> bool:
         """Resending cannot duplicate anything: no POST, a read-only POST, or idempotency keys."""
         return self.method != "POST" or self.read_only or self.carries_idempotency_keys

@@ -1,0 +1,224 @@
+"""OAuth mode on loopback: the local API playing Square (its OAuth included) and this server in OAuth mode, both
+served by uvicorn in the test's event loop; and the sign-in walked the way a browser would."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+import httpx
+import uvicorn
+from cryptography.fernet import Fernet
+
+from square_customers_mcp.app import build_server
+from square_customers_mcp.config import Settings
+from square_customers_mcp.dispatcher import Dispatcher
+from square_customers_mcp.oauth.config import OAuthSettings
+from square_customers_mcp.oauth.mode import OAuthMode, open_oauth
+from square_customers_mcp.oauth.provider import Lifetimes
+from square_customers_mcp.sandbox import create_app
+from square_customers_mcp.square_client import SquareClient
+from square_customers_mcp.tools import TOOLS
+from square_customers_mcp.transports import build_http_app
+
+SQUARE_APP_ID = "sq0idp-mcp-server"
+SQUARE_APP_SECRET = "sq0csp-mcp-server-secret-0123456789"
+CLIENT_REDIRECT = "http://127.0.0.1:9/client-callback"
+BOTH = "CUSTOMERS_READ CUSTOMERS_WRITE"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+@asynccontextmanager
+async def serving(app: Any, port: int) -> AsyncIterator[None]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    async with anyio.create_task_group() as group:
+        group.start_soon(server.serve)
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no start event
+            await anyio.sleep(0.01)
+        try:
+            yield
+        finally:
+            server.should_exit = True
+
+
+@dataclass
+class Deployment:
+    mcp_url: str
+    """This server's /mcp."""
+    base: str
+    """This server's public URL (issuer)."""
+    square_url: str
+    oauth: OAuthMode
+    square_app: Any
+    """The local API's Starlette app (its store: `.state.store`)."""
+    resource: str = ""
+    """What clients name as the resource: the public URL's /mcp, whichever replica they reach (default: mcp_url)."""
+
+    def __post_init__(self) -> None:
+        self.resource = self.resource or self.mcp_url
+
+    def customer_ids_of(self, merchant: str) -> list[str]:
+        """What "Square" holds for `merchant`, read from the local API's database directly."""
+        rows = self.square_app.state.store.read_sync(
+            lambda db: db.execute("SELECT id FROM customers WHERE merchant_id = ? ORDER BY id", (merchant,)).fetchall()
+        )
+        return [row[0] for row in rows]
+
+
+def oauth_settings(port: int, square_url: str, state_url: str, key: str, *, secret: bool = True) -> OAuthSettings:
+    return OAuthSettings(
+        client_id=SQUARE_APP_ID,
+        client_secret=SQUARE_APP_SECRET if secret else None,
+        public_url=f"http://127.0.0.1:{port}",
+        state_url=state_url,
+        state_key=key,
+        square_url=square_url,
+        revoke_at_square=True,
+    )
+
+
+@asynccontextmanager
+async def deployment(
+    tmp: Path,
+    *,
+    read_only: bool = False,
+    lifetimes: Lifetimes | None = None,
+    square_token_lifetime: float = 30 * 86400,
+    pkce_only: bool = False,
+) -> AsyncIterator[Deployment]:
+    """The local API (as Square) and one replica of this server in OAuth mode, on free loopback ports."""
+    square_port, mcp_port = free_port(), free_port()
+    square_url, base = f"http://127.0.0.1:{square_port}", f"http://127.0.0.1:{mcp_port}"
+    app_record: dict[str, Any] = {"client_id": SQUARE_APP_ID, "redirect_uris": [f"{base}/oauth/square/callback"]}
+    if not pkce_only:
+        app_record["client_secret"] = SQUARE_APP_SECRET
+    square_app = create_app(str(tmp / "square.db"), oauth_apps=[app_record], token_lifetime=square_token_lifetime)
+    settings = oauth_settings(
+        mcp_port, square_url, f"sqlite:///{tmp / 'state.db'}", Fernet.generate_key().decode(), secret=not pkce_only
+    )
+    oauth = await open_oauth(settings, read_only=read_only, lifetimes=lifetimes)
+    client = SquareClient(Settings(base_url=square_url))
+    dispatcher = Dispatcher(client, read_only=read_only, tools=list(TOOLS))
+    server = build_server(dispatcher, square_tokens=oauth.tokens)
+    app = build_http_app(server, "127.0.0.1", oauth=oauth)
+    try:
+        async with serving(square_app, square_port), serving(app, mcp_port):
+            yield Deployment(f"{base}/mcp", base, square_url, oauth, square_app)
+    finally:
+        await client.aclose()
+        await oauth.aclose()
+        square_app.state.store.close()
+
+
+async def register(http: httpx.AsyncClient, base: str, scope: str = BOTH, **extra: Any) -> dict[str, Any]:
+    response = await http.post(
+        f"{base}/register",
+        json={"redirect_uris": [CLIENT_REDIRECT], "client_name": "test client", "scope": scope,
+              "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+              "token_endpoint_auth_method": "none"} | extra,
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    client: dict[str, Any] = response.json()
+    return client
+
+
+async def approve_at_square(http: httpx.AsyncClient, square_url: str, merchant: str, decision: str = "approve") -> str:
+    """The person on the local API's consent page (already opened at `square_url`): approve or deny as `merchant`;
+    where Square sends them back (this server's callback)."""
+    page = await http.get(square_url)
+    assert page.status_code == 200 and "<form" in page.text, page.text
+    form = query_of(square_url) | {"merchant_id": merchant, "decision": decision}
+    answer = await http.post(square_url.split("?")[0], data=form)
+    assert answer.status_code == 302, answer.text
+    return answer.headers["location"]
+
+
+async def browse(http: httpx.AsyncClient, authorize_url: str, merchant: str, decision: str = "approve") -> str:
+    """A browser from this server's /authorize to the client's redirect URI: the URL it lands on."""
+    to_square = await http.get(authorize_url)
+    assert to_square.status_code == 302, to_square.text
+    back = await approve_at_square(http, to_square.headers["location"], merchant, decision)
+    landed = await http.get(back)
+    assert landed.status_code == 302, landed.text
+    return landed.headers["location"]
+
+
+async def sign_in(
+    http: httpx.AsyncClient,
+    dep: Deployment,
+    merchant: str,
+    scope: str = BOTH,
+    *,
+    client: dict[str, Any] | None = None,
+    exchange_at: Deployment | None = None,
+) -> dict[str, Any]:
+    """Register (unless `client` is given), authorize with PKCE, sign in at Square as `merchant`, exchange the code
+    (at `exchange_at`, another replica, if given): the token answer, plus the client under "client"."""
+    client = client or await register(http, dep.base, scope)
+    verifier, challenge = pkce()
+    params = {"response_type": "code", "client_id": client["client_id"], "redirect_uri": CLIENT_REDIRECT,
+              "code_challenge": challenge, "code_challenge_method": "S256", "state": "client-state",
+              "scope": scope, "resource": dep.resource}  # fmt: skip
+    landed = query_of(await browse(http, str(httpx.URL(f"{dep.base}/authorize", params=params)), merchant))
+    assert landed["state"] == "client-state", landed
+    tokens = await exchange(http, exchange_at or dep, client, landed["code"], verifier)
+    assert tokens.status_code == 200, tokens.text
+    answer: dict[str, Any] = tokens.json() | {"client": client}
+    return answer
+
+
+async def exchange(
+    http: httpx.AsyncClient, dep: Deployment, client: dict[str, Any], code: str, verifier: str, **extra: str
+) -> httpx.Response:
+    return await http.post(
+        f"{dep.base}/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": CLIENT_REDIRECT,
+              "client_id": client["client_id"], "code_verifier": verifier, "resource": dep.resource} | extra,
+    )  # fmt: skip
+
+
+async def refresh(http: httpx.AsyncClient, dep: Deployment, client: dict[str, Any], token: str) -> httpx.Response:
+    return await http.post(
+        f"{dep.base}/token",
+        data={"grant_type": "refresh_token", "refresh_token": token, "client_id": client["client_id"]},
+    )
+
+
+async def mcp(http: httpx.AsyncClient, dep: Deployment, token: str, method: str, **params: Any) -> httpx.Response:
+    """One JSON-RPC request to /mcp with `token` (stateless server: no initialize needed for 2025-era calls)."""
+    return await http.post(
+        dep.mcp_url,
+        json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+        headers={"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
+    )  # fmt: skip
+
+
+async def call(http: httpx.AsyncClient, dep: Deployment, token: str, tool: str, **arguments: Any) -> dict[str, Any]:
+    response = await mcp(http, dep, token, "tools/call", name=tool, arguments=arguments)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["result"]
+    return result
