@@ -14,6 +14,7 @@ case $cmd in
 start)
     if [ -z "$(bin_dir)" ]; then
         echo "installing PostgreSQL from Debian's packages" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2
     fi
     bin=$(bin_dir)
