@@ -33,11 +33,20 @@ class StaticBearer:
     authorization server, so advertising protected-resource metadata sent OAuth-capable clients looking for
     one (and failing with a 404) instead of telling the person to send the token."""
 
+    _HOW = "this server needs the token it was started with (SQUARE_MCP_HTTP_TOKEN): send it as `Authorization: Bearer <token>`"
+
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app, self._token = app, token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].rstrip("/") != "/mcp":
+        path = scope["path"].rstrip("/") if scope["type"] == "http" else ""
+        if path == "/register":
+            # An OAuth client that found no metadata falls back to registering here (the TypeScript SDK does):
+            # an RFC 7591 error naming the token, instead of a 404 it reports as "Invalid OAuth error response".
+            body = {"error": "invalid_client_metadata", "error_description": f"no OAuth here: {self._HOW}"}
+            await JSONResponse(body, status_code=400)(scope, receive, send)
+            return
+        if path != "/mcp":
             await self.app(scope, receive, send)
             return
         scheme, _, presented = Headers(scope=scope).get("authorization", "").partition(" ")
@@ -46,11 +55,7 @@ class StaticBearer:
             return
         # No token: only the realm (RFC 6750 3.1); a wrong one: invalid_token. Never echo what was sent.
         challenge = 'Bearer realm="square-customers-mcp"' + (', error="invalid_token"' if presented else "")
-        body = {
-            "error": "invalid_token" if presented else "unauthorized",
-            "error_description": "this server needs the token it was started with "
-            "(SQUARE_MCP_HTTP_TOKEN): send it as `Authorization: Bearer <token>`",
-        }
+        body = {"error": "invalid_token" if presented else "unauthorized", "error_description": self._HOW}
         await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": challenge})(scope, receive, send)
 
 

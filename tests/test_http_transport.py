@@ -100,10 +100,13 @@ async def test_static_token_mode_advertises_no_oauth_metadata(running: Running) 
             "/.well-known/oauth-protected-resource/mcp",
             "/.well-known/oauth-protected-resource",
             "/.well-known/oauth-authorization-server",
-            "/register",
         ):
             answer = await http.get(origin + path)
             assert answer.status_code in (404, 405), (path, answer.status_code)
+        # Clients that register anyway (the TypeScript SDK's auth provider) read why, in OAuth's error form.
+        registered = await http.post(origin + "/register", json={"redirect_uris": ["http://127.0.0.1:9/cb"]})
+        assert registered.status_code == 400 and registered.json()["error"] == "invalid_client_metadata"
+        assert "SQUARE_MCP_HTTP_TOKEN" in registered.json()["error_description"]
 
 
 async def test_right_token_lists_tools(running: Running) -> None:

@@ -181,8 +181,13 @@ class SquareSignIn:
         await self.store.put(
             "refresh", refresh, client_id=client_id, data=data, lifetime=lifetimes.refresh, grant_id=grant_id
         )
-        return OAuthToken(access_token=access, token_type="Bearer",  # noqa: S106 - a token type, not a password expires_in=lifetimes.access,
-                          scope=" ".join(scopes), refresh_token=refresh)  # fmt: skip
+        return OAuthToken(
+            access_token=access,
+            token_type="Bearer",  # noqa: S106 - a token type, not a password
+            expires_in=lifetimes.access,
+            scope=" ".join(scopes),
+            refresh_token=refresh,
+        )
 
     # Access tokens: checked on every request to /mcp
     async def load_access_token(self, token: str) -> Access | None:

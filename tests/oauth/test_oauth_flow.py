@@ -4,10 +4,24 @@ tool call runs as that person's merchant, with the tools their Square permission
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import anyio
 import httpx
 import pytest
-from oauth_mcp_support import BOTH, CLIENT_REDIRECT, call, deployment, mcp, query_of, refresh, sign_in
+from oauth_mcp_support import (
+    BOTH,
+    CLIENT_REDIRECT,
+    SQUARE_APP_ID,
+    SQUARE_APP_SECRET,
+    Deployment,
+    call,
+    deployment,
+    mcp,
+    query_of,
+    refresh,
+    sign_in,
+)
 
 from square_customers_mcp.tools import TOOLS
 
@@ -35,6 +49,7 @@ async def test_a_signed_in_person_calls_tools_as_their_merchant(tmp_path: Path) 
     async with deployment(tmp_path) as dep, httpx.AsyncClient(timeout=10) as http:
         tokens = await sign_in(http, dep, "MERCHANTAAAAA")
         assert tokens["token_type"] == "Bearer" and set(tokens["scope"].split()) == set(BOTH.split())
+        assert tokens["expires_in"] == 3600  # clients refresh ahead of expiry only when told when it is
         listed = (await mcp(http, dep, tokens["access_token"], "tools/list")).json()["result"]["tools"]
         assert {tool["name"] for tool in listed} == READ_TOOLS | WRITE_TOOLS
         made = await call(http, dep, tokens["access_token"], "create_customer", given_name="Ada",
@@ -117,3 +132,41 @@ async def test_denied_at_square_returns_access_denied_to_the_client(tmp_path: Pa
             "state": "s1",
             "error_description": "",
         }
+
+
+async def _square_credentials(dep: Deployment, access_token: str) -> dict[str, Any]:
+    grant_id = (await dep.oauth.sign_in.load_access_token(access_token)).grant_id  # type: ignore[union-attr]
+    return (await dep.oauth.store.grant(grant_id)).square  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("pkce_only", [False, True], ids=["code flow", "PKCE"])
+async def test_square_tokens_are_refreshed_before_they_expire(tmp_path: Path, pkce_only: bool) -> None:
+    # Square tokens that live 4 s here: due for refresh at half their life.
+    async with (
+        deployment(tmp_path, square_token_lifetime=4, pkce_only=pkce_only) as dep,
+        httpx.AsyncClient(timeout=10) as http,
+    ):
+        tokens = await sign_in(http, dep, "MERCHANTAAAAA")
+        before = await _square_credentials(dep, tokens["access_token"])
+        await anyio.sleep(2.2)
+        made = await call(http, dep, tokens["access_token"], "create_customer", given_name="Later")
+        assert not made.get("isError"), made
+        after = await _square_credentials(dep, tokens["access_token"])
+        assert after["access_token"] != before["access_token"] and after["expires_at"] > before["expires_at"]
+        # Square's PKCE refresh tokens are single-use and rotate; the code flow's stay the same.
+        assert (after["refresh_token"] != before["refresh_token"]) is pkce_only
+        await anyio.sleep(2.2)  # the refreshed token is due in turn: refreshed again with what was stored
+        assert not (await call(http, dep, tokens["access_token"], "list_customers")).get("isError")
+
+
+async def test_a_sign_in_square_ended_asks_the_person_to_sign_in_again(tmp_path: Path) -> None:
+    async with deployment(tmp_path, square_token_lifetime=4) as dep, httpx.AsyncClient(timeout=10) as http:
+        tokens = await sign_in(http, dep, "MERCHANTAAAAA")
+        # The seller revokes the application at Square (here: the local API's revoke, by merchant).
+        ended = await http.post(f"{dep.square_url}/oauth2/revoke", json={"client_id": SQUARE_APP_ID, "merchant_id": "MERCHANTAAAAA"},
+                                headers={"Authorization": f"Client {SQUARE_APP_SECRET}"})  # fmt: skip
+        assert ended.status_code == 200, ended.text
+        await anyio.sleep(2.2)  # the next call refreshes, and Square refuses
+        refused = await call(http, dep, tokens["access_token"], "list_customers")
+        assert refused["isError"] and "sign in to Square again" in refused["content"][0]["text"]
+        assert (await mcp(http, dep, tokens["access_token"], "tools/list")).status_code == 401  # revoked here too
