@@ -4,11 +4,17 @@ served by uvicorn in the test's event loop; and the sign-in walked the way a bro
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import json
+import os
 import secrets
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,10 +36,78 @@ from square_customers_mcp.square_client import SquareClient
 from square_customers_mcp.tools import TOOLS
 from square_customers_mcp.transports import build_http_app
 
+SCRIPT = Path(sys.executable).with_name("square-customers-mcp")
 SQUARE_APP_ID = "sq0idp-mcp-server"
 SQUARE_APP_SECRET = "sq0csp-mcp-server-secret-0123456789"
 CLIENT_REDIRECT = "http://127.0.0.1:9/client-callback"
 BOTH = "CUSTOMERS_READ CUSTOMERS_WRITE"
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited {process.returncode}: {log.read_text()}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within 30 s: {log.read_text()}")
+
+
+@contextmanager
+def started(args: list[str], env: dict[str, str], log: Path, ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(SCRIPT), *args], env=env, stdout=subprocess.DEVNULL, stderr=out)
+    try:
+        _wait_for(ready_url, process, log)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def replica_set(tmp: Path, state_url: str, count: int, **env: str) -> Iterator[list[Deployment]]:
+    """The local API (as Square) and `count` replicas of the console script in OAuth mode sharing `state_url`, on
+    free loopback ports. The first replica's URL stands for the public URL (a load balancer's); every replica is
+    also reached directly. Logs: tmp/square.log, tmp/replica-N.log."""
+    square_port, ports = free_port(), [free_port() for _ in range(count)]
+    public, square_url = f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{square_port}"
+    apps = tmp / "apps.json"
+    apps.write_text(json.dumps([{"client_id": SQUARE_APP_ID, "client_secret": SQUARE_APP_SECRET,
+                                 "redirect_uris": [f"{public}/oauth/square/callback"]}]))  # fmt: skip
+    base_env = {key: value for key, value in os.environ.items() if not key.startswith("SQUARE_")}
+    replica_env = (
+        base_env
+        | env
+        | {
+            "SQUARE_BASE_URL": square_url,
+            "SQUARE_OAUTH_CLIENT_ID": SQUARE_APP_ID,
+            "SQUARE_OAUTH_CLIENT_SECRET": SQUARE_APP_SECRET,
+            "SQUARE_MCP_PUBLIC_URL": public,
+            "SQUARE_MCP_STATE_URL": state_url,
+            "SQUARE_MCP_STATE_KEY": Fernet.generate_key().decode(),
+        }
+    )
+    square_args = ["sandbox", "--host", "127.0.0.1", "--port", str(square_port), "--db", str(tmp / "sq.db"),
+                   "--oauth-apps", str(apps)]  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(started(square_args, base_env, tmp / "square.log", f"{square_url}/v2/customers"))
+        for index, port in enumerate(ports):
+            args = ["serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port), "--auth", "oauth"]
+            stack.enter_context(
+                started(args, replica_env, tmp / f"replica-{index}.log", f"http://127.0.0.1:{port}/readyz")
+            )
+        # No OAuthMode or local API app in this process: the replicas hold them (`oauth`, `square_app` unset).
+        bases = [f"http://127.0.0.1:{port}" for port in ports]
+        yield [Deployment(f"{b}/mcp", b, square_url, None, None, resource=f"{public}/mcp") for b in bases]  # type: ignore[arg-type]
 
 
 def free_port() -> int:
@@ -76,6 +150,8 @@ class Deployment:
     """The local API's Starlette app (its store: `.state.store`)."""
     resource: str = ""
     """What clients name as the resource: the public URL's /mcp, whichever replica they reach (default: mcp_url)."""
+    pid: int | None = None
+    """The replica's process, when it runs as one (replica_set)."""
 
     def __post_init__(self) -> None:
         self.resource = self.resource or self.mcp_url

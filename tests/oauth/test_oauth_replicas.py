@@ -6,13 +6,6 @@ a confirmation asked by one replica and answered on the other runs once, and its
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,79 +13,21 @@ import httpx
 import httpx2
 import pytest
 from conftest import postgres_url, reset_postgres
-from cryptography.fernet import Fernet
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult, InputRequiredResult
-from oauth_mcp_support import SQUARE_APP_ID, SQUARE_APP_SECRET, Deployment, free_port, refresh, sign_in
+from oauth_mcp_support import Deployment, refresh, replica_set, sign_in
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
-SCRIPT = Path(sys.executable).with_name("square-customers-mcp")
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited {process.returncode}: {log.read_text()}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within 30 s: {log.read_text()}")
-
-
-@contextmanager
-def started(args: list[str], env: dict[str, str], log: Path, ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        process = subprocess.Popen([str(SCRIPT), *args], env=env, stdout=subprocess.DEVNULL, stderr=out)
-    try:
-        _wait_for(ready_url, process, log)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
 async def replicas(tmp_path: Path) -> Any:
     url = postgres_url()
     await reset_postgres(url)
-    square_port, a_port, b_port = free_port(), free_port(), free_port()
-    public = f"http://127.0.0.1:{a_port}"  # what a load balancer would be; each replica is also reached directly
-    apps = tmp_path / "apps.json"
-    apps.write_text(json.dumps([{"client_id": SQUARE_APP_ID, "client_secret": SQUARE_APP_SECRET,
-                                 "redirect_uris": [f"{public}/oauth/square/callback"]}]))  # fmt: skip
-    base_env = {key: value for key, value in os.environ.items() if not key.startswith("SQUARE_")}
-    env = base_env | {
-        "SQUARE_BASE_URL": f"http://127.0.0.1:{square_port}",
-        "SQUARE_OAUTH_CLIENT_ID": SQUARE_APP_ID,
-        "SQUARE_OAUTH_CLIENT_SECRET": SQUARE_APP_SECRET,
-        "SQUARE_MCP_PUBLIC_URL": public,
-        "SQUARE_MCP_STATE_URL": url,
-        "SQUARE_MCP_STATE_KEY": Fernet.generate_key().decode(),
-        "SQUARE_CONFIRM_DESTRUCTIVE": "true",
-    }
-    square_args = ["sandbox", "--host", "127.0.0.1", "--port", str(square_port), "--db", str(tmp_path / "sq.db"),
-                   "--oauth-apps", str(apps)]  # fmt: skip
-    with (
-        started(square_args, base_env, tmp_path / "square.log", f"http://127.0.0.1:{square_port}/v2/customers"),
-        started(["serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(a_port), "--auth", "oauth"],
-                env, tmp_path / "a.log", f"http://127.0.0.1:{a_port}/readyz"),
-        started(["serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(b_port), "--auth", "oauth"],
-                env, tmp_path / "b.log", f"http://127.0.0.1:{b_port}/readyz"),
-    ):  # fmt: skip
-        a = Deployment(f"{public}/mcp", public, f"http://127.0.0.1:{square_port}", None, None)  # type: ignore[arg-type]
-        b_base = f"http://127.0.0.1:{b_port}"
-        b = Deployment(f"{b_base}/mcp", b_base, a.square_url, None, None, resource=a.mcp_url)  # type: ignore[arg-type]
-        yield a, b
-    logs = "".join((tmp_path / name).read_text() for name in ("a.log", "b.log"))
+    with replica_set(tmp_path, url, 2, SQUARE_CONFIRM_DESTRUCTIVE="true") as pair:
+        yield pair
+    logs = "".join((tmp_path / name).read_text() for name in ("replica-0.log", "replica-1.log"))
     assert "Traceback" not in logs, logs
 
 
