@@ -6,6 +6,9 @@ a confirmation asked by one replica and answered on the other runs once, and its
 
 from __future__ import annotations
 
+import collections
+import itertools
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,16 @@ from conftest import postgres_url, reset_postgres
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult, InputRequiredResult
-from oauth_mcp_support import Deployment, refresh, replica_set, sign_in
+from oauth_mcp_support import (
+    SQUARE_APP_ID,
+    SQUARE_APP_SECRET,
+    Deployment,
+    query_of,
+    refresh,
+    replica_set,
+    sign_in,
+)
+from sdk_client_support import ALL_TOOLS, Person, Session, every_tool
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
@@ -35,6 +47,79 @@ async def replicas(tmp_path: Path) -> Any:
 async def http() -> Any:
     async with httpx.AsyncClient(timeout=20) as client:
         yield client
+
+
+class Spread(httpx2.AsyncBaseTransport):
+    """A load balancer in front of the replicas: each request goes to the next one, round robin, Host unchanged."""
+
+    def __init__(self, replicas: list[Deployment]) -> None:
+        self._ports = itertools.cycle([httpx2.URL(replica.base).port for replica in replicas])
+        self._inner = httpx2.AsyncHTTPTransport()
+        self.sent: collections.Counter[int | None] = collections.Counter()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        port = next(self._ports)
+        self.sent[port] += 1
+        request.url = request.url.copy_with(port=port)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def square_token(http: httpx.AsyncClient, square_url: str, merchant: str) -> str:
+    """A Square token for `merchant`, from the local API's OAuth with this deployment's Square application (for what
+    no tool does: making a customer group)."""
+    params = {"client_id": SQUARE_APP_ID, "scope": "CUSTOMERS_READ CUSTOMERS_WRITE", "state": "direct"}
+    answer = await http.post(
+        f"{square_url}/oauth2/authorize", data=params | {"merchant_id": merchant, "decision": "approve"}
+    )
+    code = query_of(answer.headers["location"])["code"]
+    tokens = await http.post(f"{square_url}/oauth2/token", json={"client_id": SQUARE_APP_ID, "client_secret": SQUARE_APP_SECRET,
+                                                                  "code": code, "grant_type": "authorization_code"})  # fmt: skip
+    token: str = tokens.json()["access_token"]
+    return token
+
+
+async def test_an_oauth_client_calls_every_tool_through_both_replicas(
+    replicas: Any, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """The mcp SDK's OAuth client behind a round-robin balancer: discovery, registration, sign-in, code exchange and
+    every tool call (confirmations included: asked on one replica, answered on the next) land on alternate replicas."""
+    a, b = replicas
+    merchant = "MERCHANTREPL3"
+    spread = Spread([a, b])
+    person = Person(http, merchant)
+    session = Session(a, person, transport=spread)
+
+    async def make_group(name: str) -> str:
+        token = await square_token(http, a.square_url, merchant)
+        made = await http.post(f"{a.square_url}/v2/customers/groups", json={"group": {"name": name}},
+                               headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        group_id: str = made.json()["group"]["id"]
+        return group_id
+
+    def ids_of(who: str) -> list[str]:
+        with sqlite3.connect(f"file:{tmp_path / 'sq.db'}?mode=ro", uri=True) as db:
+            return [row[0] for row in db.execute("SELECT id FROM customers WHERE merchant_id = ? ORDER BY id", (who,))]
+
+    human = Human()
+    async with session.client(human=human) as client:
+        assert len((await client.list_tools()).tools) == 16
+        assert await every_tool(client, merchant, make_group, ids_of) == ALL_TOOLS
+    assert person.sign_ins == 1 and min(spread.sent.values()) >= 10, spread.sent
+    assert human.asked == 6  # one question per destructive call, each answered through the other replica
+
+
+class Human:
+    """Approves every confirmation question, and counts them."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def __call__(self, context: object, params: object) -> ElicitResult:
+        self.asked += 1
+        return ElicitResult(action="accept", content={"confirm": True})
 
 
 def _connected(dep: Deployment, token: str, human: Any = None) -> Any:
