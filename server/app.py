@@ -88,12 +88,17 @@ def build_server(
         return {spec.name for spec in dispatcher.listed_tools() if spec.square_scope in scopes}
 
     @asynccontextmanager
-    async def acting(ctx: ServerRequestContext[Any]) -> AsyncIterator[str | None]:
-        """In OAuth mode, requests to Square inside use the person's token; yields why not, if they can't."""
+    async def acting(ctx: ServerRequestContext[Any], needs: frozenset[str] = frozenset()) -> AsyncIterator[str | None]:
+        """In OAuth mode, requests to Square inside use the person's token; yields why not, if they can't (also
+        when their token lacks a Square permission in `needs`)."""
         if square_tokens is None:
             yield None
             return
         person = person_of(ctx.request)
+        if person is not None and not needs <= person.scopes:
+            missing = " and ".join(sorted(needs - person.scopes))
+            yield f"Not done: this needs the Square permission {missing}, which your sign-in did not grant."
+            return
         try:
             if person is None:
                 raise SignInEnded("no signed-in person")
@@ -125,6 +130,11 @@ def build_server(
                 return error_result(refused)
             return await dispatcher.call(params.name, params.arguments, ctx.session.report_progress)
 
+    # Customer resources are read through the list and retrieve tools: they need those tools' permissions.
+    resource_scopes = frozenset(
+        tool.square_scope for kind in resources.KINDS if (tool := dispatcher.resource_tool(kind))
+    )
+
     async def list_templates(
         ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
     ) -> ListResourceTemplatesResult:
@@ -133,13 +143,13 @@ def build_server(
     async def list_resources(
         ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
-        async with acting(ctx) as refused:
+        async with acting(ctx, needs=resource_scopes) as refused:
             if refused is not None:
                 raise MCPError(INVALID_REQUEST, refused)
             return await resources.list_resources(dispatcher, params.cursor if params else None)
 
     async def read_resource(ctx: ServerRequestContext[Any], params: ReadResourceRequestParams) -> ReadResourceResult:
-        async with acting(ctx) as refused:
+        async with acting(ctx, needs=resource_scopes) as refused:
             if refused is not None:
                 raise MCPError(INVALID_REQUEST, refused)
             return await resources.read_customer(dispatcher, str(params.uri))

@@ -310,7 +310,9 @@ async def _serve_mcp(
         confirmer = None
         if oauth is not None and settings.confirm_destructive:
             # Replicas share the key that signs questions and the record of spent answers.
-            confirmer = Confirmer(await oauth.store.secret("confirm"), shared_spend=oauth.store.spend)
+            confirmer = Confirmer(
+                await oauth.store.secret("confirm"), shared_spend=oauth.store.spend, asker=oauth.asker
+            )
         server = build_server(
             dispatcher,
             confirm_destructive=settings.confirm_destructive,

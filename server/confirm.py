@@ -90,7 +90,11 @@ class Confirmer:
         answer_timeout: float = ANSWER_TIMEOUT,
         max_spent: int = MAX_SPENT,
         shared_spend: Callable[[str, int], Awaitable[bool]] | None = None,
+        asker: Callable[[ServerRequestContext[Any]], str] = lambda ctx: "",
     ) -> None:
+        """`asker`: who a request acts for (OAuth mode: the sign-in), so that an answer approves a call only for the
+        person it was asked of."""
+        self._asker = asker
         # Replicas that share a secret (SQUARE_MCP_HTTP_TOKEN, or OAuth mode's shared state) verify each other's
         # states; otherwise the key is this process's own, and an answer that reaches another process is simply
         # asked again. Single use is per process, and across replicas with `shared_spend` (OAuth mode's state
@@ -162,33 +166,38 @@ class Confirmer:
         text: str,
     ) -> Decision | InputRequiredResult:
         answer = (params.input_responses or {}).get(_KEY)
-        if answer is not None and params.request_state is not None and self._redeem(params.request_state, tool, args):
+        asker = self._asker(ctx)
+        if (
+            answer is not None
+            and params.request_state is not None
+            and self._redeem(params.request_state, tool, args, asker)
+        ):
             return _decision(answer) if isinstance(answer, ElicitResult) else "decline"
         # No answer yet, or an answer that is replayed, expired, or to some other question (other arguments,
         # another process's key): it approves nothing, and the human is asked about this very call, afresh.
         if not ctx.session.check_client_capability(_FORM):
             return "unavailable"
         request = ElicitRequest(params=ElicitRequestFormParams(message=text, requested_schema=_SCHEMA))
-        return InputRequiredResult(input_requests={_KEY: request}, request_state=self._issue(tool, args))
+        return InputRequiredResult(input_requests={_KEY: request}, request_state=self._issue(tool, args, asker))
 
-    def _signature(self, tool: ToolSpec, args: Mapping[str, Any], nonce: str, issued: int) -> str:
+    def _signature(self, tool: ToolSpec, args: Mapping[str, Any], nonce: str, issued: int, asker: str) -> str:
         # ASCII JSON: a lone surrogate in an argument is escaped rather than failing to encode.
-        canonical = json.dumps([tool.name, args, nonce, issued], sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps([tool.name, args, nonce, issued, asker], sort_keys=True, separators=(",", ":"))
         digest = hmac.new(self._key, canonical.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
-    def _issue(self, tool: ToolSpec, args: Mapping[str, Any]) -> str:
+    def _issue(self, tool: ToolSpec, args: Mapping[str, Any], asker: str) -> str:
         nonce, issued = secrets.token_urlsafe(16), int(self._clock() * 1000)
-        return f"{nonce}.{issued}.{self._signature(tool, args, nonce, issued)}"
+        return f"{nonce}.{issued}.{self._signature(tool, args, nonce, issued, asker)}"
 
-    def _redeem(self, state: str, tool: ToolSpec, args: Mapping[str, Any]) -> bool:
+    def _redeem(self, state: str, tool: ToolSpec, args: Mapping[str, Any], asker: str) -> bool:
         """Whether `state` is one this server issued for exactly this call, unexpired and unused; if so, it
         is used up now (no await between check and use, so two concurrent retries cannot both pass)."""
         parts = state.split(".") if len(state) <= 200 and state.isascii() else []
         if len(parts) != 3 or not parts[0] or not (parts[1].isascii() and parts[1].isdigit()):
             return False
         nonce, issued, signature = parts[0], int(parts[1]), parts[2]
-        expected = self._signature(tool, args, nonce, issued)
+        expected = self._signature(tool, args, nonce, issued, asker)
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             return False
         now = int(self._clock() * 1000)

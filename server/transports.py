@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from square_customers_mcp import health
 from square_customers_mcp.http_server import security_settings
+from square_customers_mcp.oauth.guards import RegistrationLimit, TokenResource
 
 if TYPE_CHECKING:
     from square_customers_mcp.oauth.mode import OAuthMode
@@ -100,6 +101,9 @@ def build_http_app(
         **(oauth.app_options() if oauth else {}),
     )
     app.add_middleware(NoEventStream)
+    if oauth:  # the checks the SDK's OAuth routes lack (oauth/guards.py)
+        app.add_middleware(TokenResource, resource_url=oauth.settings.resource_url)
+        app.add_middleware(RegistrationLimit)
     if token:
         app.add_middleware(StaticBearer, token=token)  # added last: outermost, so it runs first
     return app

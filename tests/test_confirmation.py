@@ -404,3 +404,21 @@ def test_lookalike_customer_ids_are_told_apart() -> None:
     args = {"customers": [{"customer_id": "C1", "note": "a"}, {"customer_id": "C1\u3164", "note": "b"}]}
     text = question(TOOLS_BY_NAME["bulk_update_customers"], args)
     assert "Customer C1:" in text and "Customer C1\\u3164:" in text
+
+
+def test_an_answer_approves_only_for_the_person_it_was_asked_of() -> None:
+    """OAuth mode tells the Confirmer who each request acts for: Bob can't replay Alice's approval as his own."""
+
+    class Person(_Ctx):
+        def __init__(self, who: str) -> None:
+            self.who = who
+
+    alice, bob = Person("grant-alice"), Person("grant-bob")
+    confirmer = Confirmer(asker=lambda ctx: ctx.who)  # type: ignore[attr-defined]
+    args = {"customer_id": "C1"}
+    first = confirmer._modern(alice, CallToolRequestParams(name=DELETE.name, arguments=args), DELETE, args, "q")  # type: ignore[arg-type]
+    assert isinstance(first, InputRequiredResult)
+    answer = CallToolRequestParams(name=DELETE.name, arguments=args, input_responses={"confirm": ACCEPTED},
+                                   request_state=first.request_state)  # fmt: skip
+    assert isinstance(confirmer._modern(bob, answer, DELETE, args, "q"), InputRequiredResult)  # type: ignore[arg-type]
+    assert confirmer._modern(alice, answer, DELETE, args, "q") == "accept"  # type: ignore[arg-type]

@@ -36,9 +36,9 @@ RUN_BY: dict[str, tuple[str, list[str]]] = {
         [r"StdioServerParameters\(\s*command=str\(SCRIPT\),\s*args=\[\]"],
     ),
     "pytest": (".ci/run", [r"\npytest\n"]),
-    # OAuth mode, as the two-replica test starts each replica (with --host and --port besides)
+    # OAuth mode, as the two-replica test (and bench_oauth.py) starts each replica (with --host and --port besides)
     "square-customers-mcp serve --transport http --auth oauth": (
-        "tests/oauth/test_oauth_replicas.py",
+        "tests/oauth/oauth_mcp_support.py",
         [r'"serve", "--transport", "http"', r'"--auth", "oauth"'],
     ),
 }

@@ -10,6 +10,7 @@ from mcp.server.auth.provider import construct_redirect_uri
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from square_customers_mcp.oauth.consent import GONE, from_this_browser
 from square_customers_mcp.oauth.provider import SquareSignIn
 from square_customers_mcp.oauth.square_oauth import SquareOAuthError, epoch
 from square_customers_mcp.state.store import Item
@@ -27,14 +28,18 @@ def _back(pending: Item, **params: str | None) -> Response:
 def callback_endpoint(sign_in: SquareSignIn):  # type: ignore[no-untyped-def]  # a Starlette endpoint
     async def square_callback(request: Request) -> Response:
         state = request.query_params.get("state", "")
-        # Only the `state` we sent Square finds the sign-in, once: a forged, replayed or stale callback finds nothing.
-        pending = await sign_in.store.take("pending", state) if 0 < len(state) <= 200 else None
-        if pending is None:
+        # Only the `state` we sent Square finds the sign-in, once: a forged, replayed or stale callback finds nothing;
+        # and only in the browser that consented to it (oauth/consent.py): a Square link sent to someone else fails.
+        pending = await sign_in.store.get("pending", state) if 0 < len(state) <= 200 else None
+        if pending is not None and not from_this_browser(sign_in, request, pending):
             return PlainTextResponse(
-                "This sign-in link is unknown, already used or expired. Start again from your MCP client.",
-                status_code=400,
+                "This sign-in was started in another browser. Start again from your MCP client.",
+                status_code=403,
                 headers=_NO_STORE,
             )
+        pending = await sign_in.store.take("pending", state) if pending is not None else None
+        if pending is None:
+            return PlainTextResponse(GONE, status_code=400, headers=_NO_STORE)
         if request.query_params.get("error"):
             # Square's own error text is not passed on: the client learns the standard code.
             return _back(pending, error="access_denied", error_description="the Square sign-in was not approved")

@@ -79,6 +79,7 @@ class OAuthSettings:
 
 
 CALLBACK_PATH = "/oauth/square/callback"
+CONSENT_PATH = "/oauth/consent"
 
 
 def default_state_url() -> str:

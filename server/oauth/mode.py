@@ -14,8 +14,9 @@ from starlette.routing import Route
 
 from square_customers_mcp.health import Probe
 from square_customers_mcp.oauth.callback import callback_endpoint
-from square_customers_mcp.oauth.config import CALLBACK_PATH, OAuthSettings
-from square_customers_mcp.oauth.people import SquareTokens
+from square_customers_mcp.oauth.config import CALLBACK_PATH, CONSENT_PATH, OAuthSettings
+from square_customers_mcp.oauth.consent import consent_endpoint
+from square_customers_mcp.oauth.people import SquareTokens, person_of
 from square_customers_mcp.oauth.provider import Lifetimes, SquareSignIn
 from square_customers_mcp.oauth.square_oauth import SquareOAuth
 from square_customers_mcp.state import StateStore, open_state
@@ -54,7 +55,16 @@ class OAuthMode:
         }
 
     def routes(self) -> list[Route]:
-        return [Route(CALLBACK_PATH, callback_endpoint(self.sign_in), methods=["GET"])]
+        return [
+            Route(CONSENT_PATH, consent_endpoint(self.sign_in), methods=["GET", "POST"]),
+            Route(CALLBACK_PATH, callback_endpoint(self.sign_in), methods=["GET"]),
+        ]
+
+    @staticmethod
+    def asker(ctx: Any) -> str:
+        """Who an MCP request acts for: the sign-in (for binding confirmation answers to the person asked)."""
+        person = person_of(ctx.request)
+        return person.grant_id if person else ""
 
     def public_host(self) -> str:
         """The Host clients send to reach this server through its public URL (allowed besides the bind address)."""

@@ -9,9 +9,11 @@ Refresh tokens rotate, and presenting a used one revokes the whole sign-in (OAut
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -19,13 +21,15 @@ from mcp.server.auth.provider import (
     AuthorizationParams,
     AuthorizeError,
     RefreshToken,
+    RegistrationError,
     TokenError,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
-from square_customers_mcp.oauth.config import OAuthSettings
-from square_customers_mcp.oauth.square_oauth import SquareOAuth, SquareOAuthError, pkce_pair
+from square_customers_mcp.config import is_loopback
+from square_customers_mcp.oauth.config import CONSENT_PATH, OAuthSettings
+from square_customers_mcp.oauth.square_oauth import SquareOAuth, SquareOAuthError, pkce_verifier
 from square_customers_mcp.state.store import Item, StateStore
 
 READ, WRITE = "CUSTOMERS_READ", "CUSTOMERS_WRITE"
@@ -43,6 +47,38 @@ class Lifetimes:
     code: int = 300
     sign_in: int = 600
     """From /authorize to Square's answer: the person's time to sign in at Square."""
+    unused_client: int = 86400
+    """A registered client that completed no sign-in within this is forgotten."""
+
+
+MAX_CLIENT_METADATA = 16 * 1024
+"""Bytes of a registration's metadata as stored: far above any real client's, far below the 4 MiB body cap."""
+MAX_REDIRECT_URIS = 10
+MAX_STATE = 512
+"""Characters of a client's `state`: it is stored until the sign-in ends."""
+MAX_SIGN_INS_IN_PROGRESS = 20
+"""Per client: sign-ins started and not finished. More means a script, not people."""
+_NEVER_REDIRECT = {"javascript", "data", "vbscript", "file", "blob", "about", "filesystem"}
+
+
+def check_registration(info: dict[str, Any]) -> None:
+    """Refuse redirect URIs a code must never go to (OAuth 2.1 2.3.1, RFC 6749 3.1.2, RFC 8252 7) and oversized
+    metadata: https, http only to loopback, or an app's own scheme; never a fragment."""
+    uris = [str(uri) for uri in info.get("redirect_uris") or []]
+    if len(uris) > MAX_REDIRECT_URIS:
+        raise RegistrationError("invalid_redirect_uri", f"at most {MAX_REDIRECT_URIS} redirect URIs")
+    for uri in uris:
+        parts = urlsplit(uri)
+        scheme = parts.scheme.lower()
+        if parts.fragment or "#" in uri:
+            raise RegistrationError("invalid_redirect_uri", "a redirect URI must not have a fragment")
+        if scheme in _NEVER_REDIRECT or (scheme == "http" and not is_loopback(parts.hostname or "")):
+            raise RegistrationError(
+                "invalid_redirect_uri",
+                "redirect URIs must be https, http to a loopback address, or an app's own scheme",
+            )
+    if len(json.dumps(info)) > MAX_CLIENT_METADATA:
+        raise RegistrationError("invalid_client_metadata", f"client metadata over {MAX_CLIENT_METADATA} bytes")
 
 
 class Code(AuthorizationCode):
@@ -78,22 +114,30 @@ class SquareSignIn:
     # Clients (dynamic registration, RFC 7591)
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
         info = await self.store.client(client_id)
-        return OAuthClientInformationFull.model_validate_json(info) if info else None
+        return OAuthClientInformationFull.model_validate(info) if info else None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         assert client_info.client_id is not None  # the SDK's registration handler always assigns one
-        await self.store.save_client(client_info.client_id, client_info.model_dump_json(exclude_none=True))
+        info = client_info.model_dump(mode="json", exclude_none=True)
+        check_registration(info)
+        await self.store.save_client(client_info.client_id, info, unused_for=self.lifetimes.unused_client)
 
     # Authorization: off to Square, back through oauth/callback.py
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
         if params.resource and not same_resource(params.resource, self.settings.resource_url):
             raise AuthorizeError("invalid_request", f"this server issues tokens only for {self.settings.resource_url}")
-        asked = params.scopes or self.offered
+        if params.state and len(params.state) > MAX_STATE:
+            raise AuthorizeError("invalid_request", f"state over {MAX_STATE} characters")
+        # No scope asked: what the client registered for (RFC 7591), not everything this server offers.
+        asked = params.scopes or (client.scope.split() if client.scope else self.offered)
         scopes = [scope for scope in self.offered if scope in asked]
         if not scopes:
             raise AuthorizeError("invalid_scope", f"ask for {' or '.join(self.offered)}")
+        assert client.client_id is not None
+        if await self.store.live("pending", client.client_id) >= MAX_SIGN_INS_IN_PROGRESS:
+            raise AuthorizeError("temporarily_unavailable", "too many sign-ins in progress for this client")
         state = secrets.token_urlsafe(32)
-        verifier, challenge = pkce_pair() if self.square.uses_pkce else (None, None)
+        verifier = pkce_verifier() if self.square.uses_pkce else None
         pending = {
             "redirect_uri": str(params.redirect_uri),
             "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
@@ -104,11 +148,12 @@ class SquareSignIn:
             "resource": self.settings.resource_url,
             "verifier": verifier,
         }
-        assert client.client_id is not None
         await self.store.put(
             "pending", state, client_id=client.client_id, data=pending, lifetime=self.lifetimes.sign_in, grant_id=None
         )
-        return self.square.authorize_url(state, scopes, challenge)
+        # Our own consent page first (oauth/consent.py): the person sees which client asks and where the answer goes
+        # before Square, whose page names only this server's Square application (the confused-deputy defence).
+        return f"{self.settings.public_url}{CONSENT_PATH}?{urlencode({'request': state})}"
 
     async def issue_code(self, pending: Item, grant_id: str, scopes: list[str]) -> str:
         """The authorization code for a sign-in Square confirmed (called by the callback)."""

@@ -27,11 +27,13 @@ class SquareOAuthError(Exception):
         """Square says the grant is no good (401/400): the person must sign in again."""
 
 
-def pkce_pair() -> tuple[str, str]:
-    """A code verifier and its S256 challenge (RFC 7636)."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    return verifier, challenge
+def pkce_verifier() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def challenge_of(verifier: str) -> str:
+    """The S256 code challenge of a PKCE verifier (RFC 7636)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
 
 
 def epoch(stamp: str | None) -> int | None:

@@ -31,6 +31,9 @@ MIGRATIONS: Migrations = [
         "CREATE TABLE mcp_tokens (token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT NOT NULL, "
         "grant_id TEXT, data TEXT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT)",
         "CREATE INDEX mcp_tokens_grant ON mcp_tokens (grant_id)",
+        "CREATE INDEX mcp_tokens_client ON mcp_tokens (client_id, kind)",
+        "CREATE INDEX mcp_clients_age ON mcp_clients (created_at)",
+        "CREATE INDEX mcp_grants_client ON mcp_grants (client_id)",
         "CREATE INDEX mcp_tokens_expiry ON mcp_tokens (expires_at)",
         "CREATE TABLE mcp_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "CREATE TABLE mcp_spent (nonce TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)",
@@ -79,15 +82,47 @@ class StateStore:
     async def ping(self) -> None:
         await self.db.fetch("SELECT 1")
 
-    # Registered clients (RFC 7591): their metadata as JSON.
-    async def save_client(self, client_id: str, info: str) -> None:
+    # Registered clients (RFC 7591): their metadata as JSON, a client secret sealed like Square's tokens.
+    async def save_client(self, client_id: str, info: dict[str, Any], *, unused_for: int) -> None:
+        """Store a new client, and forget up to PRUNE_BATCH that registered over `unused_for` seconds ago and never
+        completed a sign-in (registration needs no token, so abandoned ones must not pile up)."""
+        now = self.now()
         await self.db.execute(
-            "INSERT INTO mcp_clients (client_id, info, created_at) VALUES (?, ?, ?)", client_id, info, self.now()
-        )
+            "DELETE FROM mcp_clients WHERE client_id IN (SELECT c.client_id FROM mcp_clients c WHERE c.created_at < ? "
+            "AND NOT EXISTS (SELECT 1 FROM mcp_grants g WHERE g.client_id = c.client_id) LIMIT ?)",
+            now - unused_for, PRUNE_BATCH,
+        )  # fmt: skip
+        if info.get("client_secret"):
+            info = info | {"client_secret": self._sealer.seal({"value": info["client_secret"]})}
+        await self.db.execute(
+            "INSERT INTO mcp_clients (client_id, info, created_at) VALUES (?, ?, ?)",
+            client_id, json.dumps(info, separators=(",", ":")), now,
+        )  # fmt: skip
 
-    async def client(self, client_id: str) -> str | None:
+    async def client(self, client_id: str) -> dict[str, Any] | None:
         rows = await self.db.fetch("SELECT info FROM mcp_clients WHERE client_id = ?", client_id)
-        return str(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        info: dict[str, Any] = json.loads(rows[0][0])
+        if info.get("client_secret"):
+            info["client_secret"] = self._sealer.open(info["client_secret"])["value"]
+        return info
+
+    async def live(self, kind: Kind, client_id: str) -> int:
+        """How many unexpired `kind` items a client has (to bound sign-ins in progress per client)."""
+        rows = await self.db.fetch(
+            "SELECT count(*) FROM mcp_tokens WHERE kind = ? AND client_id = ? AND expires_at > ?",
+            kind, client_id, self.now(),
+        )  # fmt: skip
+        return int(rows[0][0])
+
+    async def update(self, kind: Kind, token: str, data: dict[str, Any]) -> bool:
+        """Replace a live item's data (e.g. bind a sign-in in progress to the browser that consented)."""
+        changed = await self.db.execute(
+            "UPDATE mcp_tokens SET data = ? WHERE token_hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ?",
+            json.dumps(data, separators=(",", ":")), digest(token), kind, self.now(),
+        )  # fmt: skip
+        return changed > 0
 
     # Codes, tokens and sign-ins in progress.
     async def put(

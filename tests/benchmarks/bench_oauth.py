@@ -7,8 +7,8 @@ their first tool call, and how many tool calls per second 100 signed-in people g
 
 Everything runs on this machine: the local API playing Square (one process), the replicas (console scripts in
 OAuth mode), and this load generator, with at most `--concurrency` calls in flight. "Time to first call" covers
-discovery (the 401 and both metadata documents), registration, /authorize, Square's consent page (a scripted
-person: no human think time), the callback, the code exchange and one tools/call. Reported, not enforced.
+discovery (the 401 and both metadata documents), registration, /authorize, this server's consent page and
+Square's (a scripted person: no human think time), the callback, the code exchange and one tools/call. Reported, not enforced.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "oauth"))
 from _common import machine_header, percentile, print_table, write_results
-from oauth_mcp_support import BOTH, Deployment, call, replica_set, sign_in
+from oauth_mcp_support import BOTH, Deployment, call, register, replica_set, sign_in
 
 
 async def first_call(http: httpx.AsyncClient, dep: Deployment, merchant: str) -> float:
@@ -92,8 +92,13 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             async with httpx.AsyncClient(timeout=30, limits=limits) as http:
                 firsts = [await first_call(http, replicas[i % count], f"MERCHANTFIRST{count}{i:03d}")
                           for i in range(args.first_calls)]  # fmt: skip
+                # One registered client for the people: /register is rate-limited per address, and here every
+                # person comes from 127.0.0.1.
+                client = await register(http, replicas[0].base)
                 people = [
-                    (await sign_in(http, replicas[i % count], f"MERCHANTPEOPLE{count}{i:03d}", BOTH))["access_token"]
+                    (await sign_in(http, replicas[i % count], f"MERCHANTPEOPLE{count}{i:03d}", BOTH, client=client))[
+                        "access_token"
+                    ]
                     for i in range(args.people)
                 ]
                 await throughput(http, replicas, people, 1.0, args.concurrency)  # warm-up

@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -100,14 +101,15 @@ def replica_set(tmp: Path, state_url: str, count: int, **env: str) -> Iterator[l
                    "--oauth-apps", str(apps)]  # fmt: skip
     with contextlib.ExitStack() as stack:
         stack.enter_context(started(square_args, base_env, tmp / "square.log", f"{square_url}/v2/customers"))
+        replicas = []
         for index, port in enumerate(ports):
             args = ["serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port), "--auth", "oauth"]
-            stack.enter_context(
-                started(args, replica_env, tmp / f"replica-{index}.log", f"http://127.0.0.1:{port}/readyz")
-            )
-        # No OAuthMode or local API app in this process: the replicas hold them (`oauth`, `square_app` unset).
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        yield [Deployment(f"{b}/mcp", b, square_url, None, None, resource=f"{public}/mcp") for b in bases]  # type: ignore[arg-type]
+            base = f"http://127.0.0.1:{port}"
+            process = stack.enter_context(started(args, replica_env, tmp / f"replica-{index}.log", f"{base}/readyz"))
+            # No OAuthMode or local API app in this process: the replicas hold them.
+            no_app: Any = None
+            replicas.append(Deployment(f"{base}/mcp", base, square_url, no_app, no_app, f"{public}/mcp", process.pid))
+        yield replicas
 
 
 def free_port() -> int:
@@ -232,11 +234,30 @@ async def approve_at_square(http: httpx.AsyncClient, square_url: str, merchant: 
     return answer.headers["location"]
 
 
-async def browse(http: httpx.AsyncClient, authorize_url: str, merchant: str, decision: str = "approve") -> str:
-    """A browser from this server's /authorize to the client's redirect URI: the URL it lands on."""
-    to_square = await http.get(authorize_url)
-    assert to_square.status_code == 302, to_square.text
-    back = await approve_at_square(http, to_square.headers["location"], merchant, decision)
+async def consent_here(http: httpx.AsyncClient, consent_url: str, decision: str = "approve") -> httpx.Response:
+    """The person on this server's consent page: read what it shows, then press a button. The answer (a redirect)."""
+    page = await http.get(consent_url)
+    assert page.status_code == 200 and "<form" in page.text, page.text
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+    return await http.post(consent_url.split("?")[0], data=fields | {"decision": decision})
+
+
+async def browse(
+    http: httpx.AsyncClient,
+    authorize_url: str,
+    merchant: str,
+    decision: str = "approve",
+    square_decision: str = "approve",
+) -> str:
+    """A browser (`http` keeps its cookies) from this server's /authorize through its consent page and Square's to the
+    client's redirect URI: the URL it lands on."""
+    to_consent = await http.get(authorize_url)
+    assert to_consent.status_code == 302, to_consent.text
+    decided = await consent_here(http, to_consent.headers["location"], decision)
+    assert decided.status_code == 303, decided.text
+    if decision != "approve":
+        return decided.headers["location"]
+    back = await approve_at_square(http, decided.headers["location"], merchant, square_decision)
     landed = await http.get(back)
     assert landed.status_code == 302, landed.text
     return landed.headers["location"]

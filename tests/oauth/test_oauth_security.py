@@ -15,6 +15,7 @@ from oauth_mcp_support import (
     Deployment,
     approve_at_square,
     browse,
+    consent_here,
     deployment,
     exchange,
     mcp,
@@ -70,7 +71,8 @@ async def test_squares_callback_needs_the_state_it_was_given_once(tmp_path: Path
         _, challenge = pkce()
         forged = await http.get(f"{dep.base}/oauth/square/callback", params={"code": "sq-code", "state": "guess"})
         assert forged.status_code == 400 and "location" not in forged.headers
-        to_square = await http.get(authorize_url(dep, client, challenge))
+        to_consent = await http.get(authorize_url(dep, client, challenge))
+        to_square = await consent_here(http, to_consent.headers["location"])
         back = await approve_at_square(http, to_square.headers["location"], "MERCHANTSEC01")
         assert (await http.get(back)).status_code == 302
         replayed = await http.get(back)  # the same callback again: the sign-in is used up

@@ -29,7 +29,8 @@ function check(name, ok, detail) {
 const fingerprint = (token) => createHash("sha256").update(token).digest("hex").slice(0, 8);
 
 /** OAuthClientProvider with everything in memory. `redirectToAuthorization` is the person at the browser: it follows
- * the redirects (/authorize -> Square's consent page -> this server's callback -> REDIRECT), approving as `merchant`,
+ * the redirects (/authorize -> this server's consent page -> Square's -> this server's callback -> REDIRECT), approving
+ * as `merchant`,
  * and keeps the code the browser lands with. */
 class Person {
   constructor(merchant) {
@@ -82,8 +83,20 @@ class Person {
     this.sign_ins += 1;
     this.code = undefined;
     if (!this.willing) return; // a person who does not sign in again: no code comes back
-    const toSquare = await fetch(url, { redirect: "manual" });
-    if (toSquare.status !== 302) throw new Error(`/authorize answered ${toSquare.status}: ${await toSquare.text()}`);
+    // This server's consent page first; its cookie binds the sign-in to this "browser" until Square sends it back.
+    const toConsent = await fetch(url, { redirect: "manual" });
+    if (toConsent.status !== 302) throw new Error(`/authorize answered ${toConsent.status}: ${await toConsent.text()}`);
+    const ours = new URL(toConsent.headers.get("location"));
+    const ourPage = await fetch(ours);
+    const ourHtml = await ourPage.text();
+    const cookie = (ourPage.headers.get("set-cookie") ?? "").split(";")[0];
+    if (ourPage.status !== 200 || !ourHtml.includes("<form") || !cookie) throw new Error("no consent page of ours");
+    const ourForm = new URLSearchParams([...ourHtml.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)">/g)]
+      .map((match) => [match[1], match[2]]));
+    ourForm.set("decision", "approve");
+    const toSquare = await fetch(`${ours.origin}${ours.pathname}`,
+      { method: "POST", body: ourForm, redirect: "manual", headers: { cookie } });
+    if (toSquare.status !== 303) throw new Error(`our consent answered ${toSquare.status}`);
     const consent = new URL(toSquare.headers.get("location"));
     const page = await fetch(consent);
     if (page.status !== 200 || !(await page.text()).includes("<form")) throw new Error("no consent form at Square");
@@ -92,7 +105,7 @@ class Person {
     form.set("decision", "approve");
     const approved = await fetch(`${consent.origin}${consent.pathname}`, { method: "POST", body: form, redirect: "manual" });
     if (approved.status !== 302) throw new Error(`Square's consent answered ${approved.status}`);
-    const back = await fetch(approved.headers.get("location"), { redirect: "manual" });
+    const back = await fetch(approved.headers.get("location"), { redirect: "manual", headers: { cookie } });
     const landed = new URL(back.headers.get("location") ?? "http://invalid/");
     if (back.status !== 302 || `${landed.origin}${landed.pathname}` !== REDIRECT) {
       throw new Error(`the callback answered ${back.status}, not a redirect to the client`);
