@@ -45,7 +45,11 @@ start_http_server() { # $1 SQUARE_SANDBOX_DB, $2 log file: sets PORT, URL and SE
     echo "  (in the background; stopped on exit; its log is printed on failure)"
     SQUARE_SANDBOX_DB=$1 "$SERVER" serve --transport http --host 127.0.0.1 --port "$PORT" >"$2" 2>&1 &
     SERVER_PID=$!
-    "$PY" - "$PORT" "$SERVER_PID" <<'EOF' || { cat "$2" >&2; die "the HTTP server did not start on port $PORT"; }
+    wait_for_port "$PORT" "$SERVER_PID" || { cat "$2" >&2; die "the HTTP server did not start on port $PORT"; }
+}
+
+wait_for_port() { # $1 port, $2 pid: returns once the port answers, fails if the process exits or 30 s pass
+    "$PY" - "$1" "$2" <<'EOF'
 import os, socket, sys, time
 port, pid = int(sys.argv[1]), int(sys.argv[2])
 deadline = time.monotonic() + 30
@@ -53,7 +57,7 @@ while time.monotonic() < deadline:
     try:
         os.kill(pid, 0)
     except OSError:
-        sys.exit("server process exited")
+        sys.exit("the process exited")
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
         sys.exit(0)

@@ -68,22 +68,7 @@ start() { # $1 label, $2 port, then the command (environment set by the caller):
     show "$@"
     "$@" >"$WORK/$label.log" 2>&1 &
     PIDS+=($!)
-    "$PY" - "$port" "$!" <<'EOF' || { cat "$WORK/$label.log" >&2; die "$label did not start on port $port"; }
-import os, socket, sys, time
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("process exited")
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit("timed out")
-EOF
+    wait_for_port "$port" "$!" || { cat "$WORK/$label.log" >&2; die "$label did not start on port $port"; }
 }
 
 SQUARE_PORT=$(free_port)
