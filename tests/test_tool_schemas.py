@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from spec_facts import spec_facts
 
 from square_customers_mcp.app import mcp_tool
 from square_customers_mcp.tools import TOOLS, TOOLS_BY_NAME, TOOLSETS, ToolSpec
@@ -258,3 +259,10 @@ def test_readme_tool_table_is_generated_from_the_registry() -> None:
     assert current == tool_table(), "README tool table drifted from the registry; run UPDATE_SNAPSHOTS=1 pytest"
     for tool in TOOLS:
         assert f"| `{tool.name}` |" in current
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=lambda tool: tool.name)
+def test_each_tools_square_scope_is_the_one_squares_spec_requires(tool: ToolSpec) -> None:
+    """OAuth mode lists and allows tools by this permission, so it must be exactly the endpoint's `security`."""
+    security = spec_facts()["paths"][tool.path][tool.method.lower()]["security"]
+    assert security == [{"oauth2": [tool.square_scope]}]
