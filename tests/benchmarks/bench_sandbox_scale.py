@@ -69,6 +69,10 @@ def operations(email: str, rare_token: str, deep_cursor: str, search_cursor: str
         "search email fuzzy (rare) + count": counted({"email_address": {"fuzzy": rare_token}}),
         "search email fuzzy (common) + count": counted({"email_address": {"fuzzy": "earhart example"}}),
         "search email fuzzy (1 letter)": search({"query": {"filter": {"email_address": {"fuzzy": "q"}}}}),
+        "search email fuzzy (2 letters)": search({"query": {"filter": {"email_address": {"fuzzy": "qz"}}}}),
+        # A given name: its customers sit together in the sort by name, far from its start.
+        "search email fuzzy (given name)": search({"query": {"filter": {"email_address": {"fuzzy": "zoe"}}}}),
+        "search email fuzzy (given name) + count": counted({"email_address": {"fuzzy": "zoe"}}),
         "search phone fuzzy": search({"query": {"filter": {"phone_number": {"fuzzy": "212 0042"}}}}),
         "search reference_id fuzzy + count": counted({"reference_id": {"fuzzy": "crm 00042"}}),
         "search phone exact": search({"query": {"filter": {"phone_number": {"exact": "+1 (212) 555-0042"}}}}),
@@ -90,6 +94,7 @@ def operations(email: str, rare_token: str, deep_cursor: str, search_cursor: str
         "search 2 groups all": search(
             {"query": {"filter": {"group_ids": {"all": [VIP_GROUP_ID, NEWSLETTER_GROUP_ID]}}}}
         ),
+        "search 2 groups all + count": counted({"group_ids": {"all": [VIP_GROUP_ID, NEWSLETTER_GROUP_ID]}}),
         "bulk create 100": bulk_create,
     }
 
@@ -105,6 +110,11 @@ def add_other_merchant(db_path: str, count: int) -> None:
         conn.execute("COMMIT")
     finally:
         conn.close()
+
+
+def database_megabytes(folder: Path, size: int) -> float:
+    """The store's files (database and WAL) in MB."""
+    return sum(path.stat().st_size for path in folder.glob(f"sandbox-{size}.db*")) / 1e6
 
 
 def probe(db_path: str) -> tuple[str, str]:
@@ -131,8 +141,10 @@ async def measure(size: int, repeat: int, folder: Path, other_share: float) -> d
     app = create_app(db_path, seed=size - others)
     if others:
         add_other_merchant(db_path, others)
+    megabytes = database_megabytes(folder, size)
     print(
-        f"  built {size:,} customers ({others:,} another merchant's) in {time.perf_counter() - started:.1f} s",
+        f"  built {size:,} customers ({others:,} another merchant's) in {time.perf_counter() - started:.1f} s, "
+        f"{megabytes:.0f} MB",
         file=sys.stderr,
     )
     email, rare_token = probe(db_path)

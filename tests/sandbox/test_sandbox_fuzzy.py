@@ -22,7 +22,14 @@ from starlette.applications import Starlette
 
 from square_customers_mcp.sandbox import create_app, search
 from square_customers_mcp.sandbox.customers import create, delete
-from square_customers_mcp.sandbox.seed import DEFAULT_MERCHANT_ID, NEWSLETTER_GROUP_ID, VIP_GROUP_ID
+from square_customers_mcp.sandbox.seed import (
+    DEFAULT_MERCHANT_ID,
+    NEWSLETTER_GROUP_ID,
+    REACHABLE_SEGMENT_ID,
+    REGULARS_SEGMENT_ID,
+    VIP_GROUP_ID,
+    WHOLESALE_GROUP_ID,
+)
 from square_customers_mcp.sandbox.store import SCHEMA_VERSION, Store
 
 pytestmark = pytest.mark.anyio
@@ -108,17 +115,101 @@ async def test_fuzzy_search_finds_exactly_what_the_rules_say(seeded_app: Starlet
             assert counted == len(expected), query
 
 
-async def test_both_plans_are_taken(seeded_app: Starlette) -> None:
+def plans_taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record which plan each search takes: `index` (few matches, fetched by rowid), `walk` (a page found by a
+    bounded walk of the sort order), `fetched` (no page near the position: every match fetched), `full walk`."""
+    taken: list[str] = []
+
+    def spy(name: str, found: str, missed: str | None) -> None:
+        real = getattr(search, name)
+
+        def traced(*args: Any) -> Any:
+            result = real(*args)
+            if result is not None:
+                taken.append(found)
+            elif missed:
+                taken.append(missed)
+            return result
+
+        monkeypatch.setattr(search, name, traced)
+
+    spy("_index_candidates", "index", None)
+    spy("_bounded_walk", "walk", None)
+    spy("_all_matches", "fetched", "full walk")
+    return taken
+
+
+def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut-overs sized for 100,000 customers, scaled down to the test's few hundred, so every plan runs here."""
+    monkeypatch.setattr(search._Plan, "few", property(lambda self: 2))
+
+
+async def test_both_plans_are_taken(seeded_app: Starlette, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index plan for a rare token, the walk for a common one (so the tests above cover both)."""
-    store: Store = seeded_app.state.store
-
-    def candidates(text: str) -> list[int] | None:
-        query = search.parse_search({"query": {"filter": {"email_address": {"fuzzy": text}}}})
-        return store.read_sync(lambda conn: search._fuzzy_candidates(conn, query, DEFAULT_MERCHANT_ID))
-
+    taken = plans_taken(monkeypatch)
     rare = next(row["email_address"] for row in stored_customers(seeded_app) if row["email_address"])
-    assert candidates(rare.split("@")[0]) is not None
-    assert candidates("example") is None  # every seeded email has it: more than the cut-over
+    async with make_client(seeded_app) as client:
+        await every_match(client, {"email_address": {"fuzzy": rare.split("@")[0]}})
+        assert taken == ["index"]
+        taken.clear()
+        await client.post("/v2/customers/search", json={"query": {"filter": {"email_address": {"fuzzy": "example"}}}})
+        assert taken == ["walk"]  # every seeded email has it: far more than the cut-over
+
+
+def sort_keys(app: Starlette, sort: dict[str, str]) -> dict[str, tuple[str, str]]:
+    column = "created_at" if sort.get("field") == "CREATED_AT" else "sort_name"
+    store: Store = app.state.store
+    rows = store.read_sync(lambda c: c.execute(f"SELECT id, {column} FROM customers").fetchall())
+    return {row[0]: (row[1], row[0]) for row in rows}
+
+
+async def ordered_matches(client: httpx.AsyncClient, filters: dict[str, Any], sort: dict[str, str]) -> list[str]:
+    """Every id a search returns over all its pages (of 7, so there are many), in order; its count checked."""
+    body: dict[str, Any] = {"query": {"filter": filters, "sort": sort}, "count": True, "limit": 7}
+    found: list[str] = []
+    while True:
+        page = (await client.post("/v2/customers/search", json=body)).json()
+        found += [c["id"] for c in page.get("customers", [])]
+        if "cursor" not in page:
+            assert page.get("count", 0) == len(found)
+            return found
+        body["cursor"] = page["cursor"]
+
+
+@pytest.mark.parametrize(
+    "sort", [{}, {"order": "DESC"}, {"field": "CREATED_AT"}, {"field": "CREATED_AT", "order": "DESC"}]
+)
+async def test_every_plan_finds_the_same_customers_in_order(
+    seeded_app: Starlette, monkeypatch: pytest.MonkeyPatch, sort: dict[str, str]
+) -> None:
+    """Small cut-overs make these searches take every plan; each answer, page by page, is the brute force's in
+    the requested order. `mid` customers sit together mid-way along the sort by name, `yak` ones at its end: a
+    walk from either end meets none of them for a while."""
+
+    def add(conn: sqlite3.Connection) -> None:
+        for i in range(40):
+            create(conn, DEFAULT_MERCHANT_ID, {"given_name": f"Mm{i}", "email_address": f"mid{i}@mid.example"})
+        for i in range(120):
+            create(conn, DEFAULT_MERCHANT_ID, {"given_name": f"Zz{i}", "email_address": f"yak{i}@yak.example"})
+
+    store: Store = seeded_app.state.store
+    store.write_sync(add)
+    small_thresholds(monkeypatch)
+    taken = plans_taken(monkeypatch)
+    rows = stored_customers(seeded_app)
+    keys = sort_keys(seeded_app, sort)
+    given = tokens(next(row["email_address"] for row in rows if row["email_address"]))[0]  # a few, by name
+    async with make_client(seeded_app) as client:
+        for text in ("example", "mid", "yak", given, f"{given} e", "q", "mid 1", "a", "e x", "mid yak"):
+            expected = sorted(
+                (row["id"] for row in rows if fuzzy_match(row["email_address"], text)),
+                key=keys.__getitem__,
+                reverse=sort.get("order") == "DESC",
+            )
+            assert await ordered_matches(client, {"email_address": {"fuzzy": text}}, sort) == expected, text
+    assert {"index", "walk"} <= set(taken), taken
+    if not sort:  # by name, from the start: `mid` is fetched after the walk, `yak` too many to fetch
+        assert {"fetched", "full walk"} <= set(taken), taken
 
 
 async def test_fuzzy_and_other_filters_combine(seeded_app: Starlette) -> None:
@@ -220,6 +311,48 @@ async def test_counts_follow_every_change(client: httpx.AsyncClient) -> None:
     assert await count({"group_ids": {"any": [group["id"]]}}) == 1
     assert (await client.delete(f"/v2/customers/groups/{VIP_GROUP_ID}")).status_code == 200
     assert await count({"group_ids": {"any": [VIP_GROUP_ID]}}) == 0  # an unknown group now: nothing
+
+
+async def test_all_of_several_groups_matches_the_member_lists(seeded_app: Starlette) -> None:
+    """`all`: the page (walked from the rarest id) and the count (over its member list) equal the brute force, for
+    2 and 3 groups, more ids than are probed one by one, an id with no members, and segments."""
+    store: Store = seeded_app.state.store
+    async with make_client(seeded_app) as client:
+        extra = [
+            (await client.post("/v2/customers/groups", json={"group": {"name": f"G{i}"}})).json()["group"]["id"]
+            for i in range(9)
+        ]
+        everyone = [row["id"] for row in stored_customers(seeded_app)]
+        for customer_id in everyone[:40:3]:  # 14 customers in every extra group, some also in VIP
+            for group_id in extra:
+                assert (await client.put(f"/v2/customers/{customer_id}/groups/{group_id}")).status_code == 200
+        empty = (await client.post("/v2/customers/groups", json={"group": {"name": "Empty"}})).json()["group"]["id"]
+
+        def members(table: str, column: str, ids: list[str]) -> set[str]:
+            rows = store.read_sync(lambda c: c.execute(f"SELECT customer_id, {column} FROM {table}").fetchall())
+            held: dict[str, set[str]] = {}
+            for customer_id, member_of in rows:
+                held.setdefault(customer_id, set()).add(member_of)
+            return {customer_id for customer_id, sets in held.items() if set(ids) <= sets}
+
+        cases = [
+            ("group_ids", [VIP_GROUP_ID, NEWSLETTER_GROUP_ID]),
+            ("group_ids", [NEWSLETTER_GROUP_ID, VIP_GROUP_ID, WHOLESALE_GROUP_ID]),
+            ("group_ids", extra),  # 9 ids: the one-count test
+            ("group_ids", [*extra, VIP_GROUP_ID]),
+            ("group_ids", [VIP_GROUP_ID, empty]),
+            ("segment_ids", [REACHABLE_SEGMENT_ID, REGULARS_SEGMENT_ID]),
+        ]
+        for name, ids in cases:
+            table, column = (
+                ("customer_groups", "group_id") if name == "group_ids" else ("customer_segments", "segment_id")
+            )
+            expected = members(table, column, ids)
+            for extra_filter in ({}, {"email_address": {"fuzzy": "example"}}):  # the counters' plan, then a walk
+                found, counted = await every_match(client, {name: {"all": ids}, **extra_filter})
+                rows = {row["id"]: row for row in stored_customers(seeded_app)}
+                wanted = {i for i in expected if not extra_filter or fuzzy_match(rows[i]["email_address"], "example")}
+                assert (found, counted) == (wanted, len(wanted)), (name, len(ids), extra_filter)
 
 
 async def test_counts_and_fuzzy_search_stay_inside_the_merchant(seeded_app: Starlette) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 from sandbox_support import make_client
 from starlette.testclient import TestClient
 
-from square_customers_mcp.sandbox import create_app, default_db_path
+from square_customers_mcp.sandbox import create_app, default_db_path, grams, search
 from square_customers_mcp.sandbox.customer_fields import read_create
-from square_customers_mcp.sandbox.seed import SEEDED_GROUPS, generate
-from square_customers_mcp.sandbox.store import Store
+from square_customers_mcp.sandbox.customers import create
+from square_customers_mcp.sandbox.seed import DEFAULT_MERCHANT_ID, SEEDED_GROUPS, generate
+from square_customers_mcp.sandbox.store import SCHEMA_VERSION, Store
 
 
 def test_file_store_uses_wal_and_full_sync(tmp_path: Path) -> None:
@@ -95,3 +97,37 @@ async def test_seeded_customers_are_listed_and_valid() -> None:
             assert any("segment_ids" in c for c in body["customers"])
     finally:
         app.state.store.close()
+
+
+def test_a_version_3_database_gets_the_short_token_index_on_open(tmp_path: Path) -> None:
+    """A version-3 database (trigram index, no short-token index) is filled in when opened, then kept in step."""
+    path = str(tmp_path / "v3.db")
+    create_app(path, seed=60).state.store.close()
+    conn = sqlite3.connect(path)
+    for trigger in ("insert", "delete", "update"):
+        conn.execute(f"DROP TRIGGER {grams.TABLE}_{trigger}")
+    conn.executescript(f"DROP TABLE {grams.TABLE}; PRAGMA user_version = 3;")
+    conn.close()
+
+    def short_search(store: Store, token: str) -> tuple[set[str], int]:
+        body = {"count": True, "limit": 100, "query": {"filter": {"email_address": {"fuzzy": token}}}}
+        found = store.read_sync(lambda c: search.run(c, search.parse_search(body), DEFAULT_MERCHANT_ID))
+        return {customer["id"] for customer in found.get("customers", [])}, found["count"]
+
+    store = Store(path)
+    try:
+        assert store.read_sync(lambda c: c.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
+        rows = store.read_sync(lambda c: c.execute("SELECT id, email_fuzzy FROM customers").fetchall())
+        for token in ("q", "z", "x", "7", "ex", "qu", "zz"):
+            expected = {row["id"] for row in rows if row["email_fuzzy"] and token in row["email_fuzzy"]}
+            assert short_search(store, token) == (expected, len(expected)), token
+        made = store.write_sync(
+            lambda c: create(c, DEFAULT_MERCHANT_ID, read_create({"email_address": "qj@v3.example"}))
+        )
+        assert short_search(store, "qj") == ({made["id"]}, 1)  # the triggers are back too
+        store.write_sync(
+            lambda c: c.execute(f"INSERT INTO {grams.TABLE} ({grams.TABLE}, rank) VALUES ('integrity-check', 0)")
+        )
+    finally:
+        store.close()
+    Store(path).close()  # opening it again changes nothing
