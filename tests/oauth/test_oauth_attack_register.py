@@ -44,6 +44,7 @@ async def test_register_refuses_huge_client_metadata(tmp_path: Path) -> None:
         assert answer.status_code in (400, 413), f"stored a 3 MiB client: HTTP {answer.status_code}"
 
 
+@pytest.mark.slow  # waits out lifetimes or floods the server: run by `pytest -m slow`
 async def test_register_flood_is_limited(tmp_path: Path) -> None:
     """Anonymous /register: clients are never pruned; a burst from one address should meet a limit (429)."""
     async with deployment(tmp_path) as dep, httpx.AsyncClient(timeout=10) as http:
@@ -61,6 +62,7 @@ async def test_register_flood_is_limited(tmp_path: Path) -> None:
         assert 429 in statuses, f"300 anonymous registrations accepted; mcp_clients now holds {rows[0][0]} rows"
 
 
+@pytest.mark.slow  # waits out lifetimes or floods the server: run by `pytest -m slow`
 async def test_authorize_flood_does_not_grow_pending_sign_ins_without_bound(tmp_path: Path) -> None:
     """Anonymous /authorize (any registered client id) stores a pending sign-in for 10 minutes each time."""
     async with deployment(tmp_path) as dep, httpx.AsyncClient(timeout=10) as http:

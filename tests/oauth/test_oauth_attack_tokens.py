@@ -98,6 +98,7 @@ async def test_a_write_only_token_cannot_read_customers_through_resources(tmp_pa
         assert leaked == [], f"a CUSTOMERS_WRITE-only token read customer data via {leaked}"
 
 
+@pytest.mark.slow  # waits out lifetimes or floods the server: run by `pytest -m slow`
 async def test_concurrent_calls_of_two_people_each_land_at_their_own_merchant(tmp_path: Path) -> None:
     async with deployment(tmp_path) as dep, httpx.AsyncClient(timeout=30) as http:
         a = await sign_in(http, dep, "MERCHANTAAAAA")

@@ -142,6 +142,7 @@ async def _square_credentials(dep: Deployment, access_token: str) -> dict[str, A
     return (await dep.oauth.store.grant(grant_id)).square  # type: ignore[union-attr]
 
 
+@pytest.mark.slow  # waits out lifetimes or floods the server: run by `pytest -m slow`
 @pytest.mark.parametrize("pkce_only", [False, True], ids=["code flow", "PKCE"])
 async def test_square_tokens_are_refreshed_before_they_expire(tmp_path: Path, pkce_only: bool) -> None:
     # Square tokens that live 4 s here: due for refresh at half their life.
@@ -162,6 +163,7 @@ async def test_square_tokens_are_refreshed_before_they_expire(tmp_path: Path, pk
         assert not (await call(http, dep, tokens["access_token"], "list_customers")).get("isError")
 
 
+@pytest.mark.slow  # waits out lifetimes or floods the server: run by `pytest -m slow`
 async def test_a_sign_in_square_ended_asks_the_person_to_sign_in_again(tmp_path: Path) -> None:
     async with deployment(tmp_path, square_token_lifetime=4) as dep, httpx.AsyncClient(timeout=10) as http:
         tokens = await sign_in(http, dep, "MERCHANTAAAAA")

@@ -48,6 +48,7 @@ async def test_sdk_provider_signs_in_and_every_tool_runs_as_the_merchant(
             assert person.sign_ins == 1 and session.storage.token_history == [session.access_token]
 
 
+@pytest.mark.slow  # waits out lifetimes or floods the server: run by `pytest -m slow`
 async def test_sdk_refreshes_an_expired_token_and_a_revoked_sign_in_ends(tmp_path: Path) -> None:
     async with deployment(tmp_path, lifetimes=Lifetimes(access=2)) as dep, httpx.AsyncClient(timeout=10) as browser:
         person = Person(browser, "MERCHANTPYSDK02")

@@ -91,6 +91,7 @@ async def test_codes_work_once_and_a_second_use_revokes_what_the_first_issued(tm
         assert (await mcp(http, dep, first.json()["access_token"], "tools/list")).status_code == 401
 
 
+@pytest.mark.slow  # waits out lifetimes or floods the server: run by `pytest -m slow`
 async def test_codes_expire(tmp_path: Path) -> None:
     async with deployment(tmp_path, lifetimes=Lifetimes(code=1)) as dep, httpx.AsyncClient(timeout=10) as http:
         client = await register(http, dep.base)
