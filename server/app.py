@@ -76,16 +76,18 @@ def build_server(
     if confirmer is None and confirm_destructive:
         confirmer = Confirmer(confirm_secret)
 
+    scope_of = {spec.name: spec.square_scope for spec in dispatcher.listed_tools()}
+
+    def granted(ctx: ServerRequestContext[Any]) -> frozenset[str]:
+        """OAuth mode: the Square permissions of the person the request acts for."""
+        person = person_of(ctx.request)
+        return person.scopes if person else frozenset()
+
     async def list_tools(ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None) -> ListToolsResult:
         if square_tokens is None:
             return listing
-        allowed = _allowed(ctx)
-        return ListToolsResult(tools=[tool for tool in listing.tools if tool.name in allowed])
-
-    def _allowed(ctx: ServerRequestContext[Any]) -> set[str]:
-        person = person_of(ctx.request)
-        scopes = person.scopes if person else frozenset()
-        return {spec.name for spec in dispatcher.listed_tools() if spec.square_scope in scopes}
+        scopes = granted(ctx)
+        return ListToolsResult(tools=[tool for tool in listing.tools if scope_of[tool.name] in scopes])
 
     @asynccontextmanager
     async def acting(ctx: ServerRequestContext[Any], needs: frozenset[str] = frozenset()) -> AsyncIterator[str | None]:
@@ -113,7 +115,7 @@ def build_server(
         ctx: ServerRequestContext[Any], params: CallToolRequestParams
     ) -> CallToolResult | InputRequiredResult:
         tool = dispatcher.tool(params.name)
-        if square_tokens is not None and tool is not None and tool.name not in _allowed(ctx):
+        if square_tokens is not None and tool is not None and tool.square_scope not in granted(ctx):
             return error_result(
                 f"Not done: {tool.name} needs the Square permission {tool.square_scope}, which your sign-in did not "
                 "grant; nothing was sent to Square. Next step: sign in again and approve it, if you should have it."
