@@ -11,7 +11,6 @@ import socket
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import anyio
 
@@ -203,14 +202,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env().with_overrides(
             read_only=args.read_only, redact_pii=args.redact_pii, toolsets=toolsets
         )
+        oauth = _oauth_settings(settings, args) if getattr(args, "auth", "token") == "oauth" else None
     except ConfigError as error:
         print(f"square-customers-mcp: {error}", file=sys.stderr)
         return 2
     configure_logging(
         args.log_level,
-        [settings.access_token, settings.http_token, settings.sandbox_token, getattr(args, "token", None)],
+        [settings.access_token, settings.http_token, settings.sandbox_token, getattr(args, "token", None),
+         *(oauth.secrets if oauth else [])],
         args.log_format,
-    )
+    )  # fmt: skip
     if args.command == "sandbox":
         # These shape what the MCP server offers; the local API has no tools to narrow or results to mask.
         misplaced = [flag for flag, value in (("--read-only", args.read_only), ("--redact-pii", args.redact_pii),
@@ -229,18 +230,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     transport = getattr(args, "transport", "stdio")
-    oauth = None
-    if getattr(args, "auth", "token") == "oauth":
-        try:
-            oauth = _oauth_settings(settings, transport, args)
-        except ConfigError as error:
-            print(f"square-customers-mcp: {error}", file=sys.stderr)
-            return 2
-        # Its secrets join the ones the log scrubber already knows.
-        secrets = [settings.access_token, oauth.client_secret, oauth.state_key, *oauth.state_key.split(",")]
-        configure_logging(
-            args.log_level, [*secrets, oauth.state_url, urlsplit(oauth.state_url).password], args.log_format
-        )
     authenticated = settings.http_token or oauth
     if transport == "http" and not is_loopback(args.host) and not (authenticated or args.allow_remote):
         print(
@@ -265,10 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _oauth_settings(settings: Settings, transport: str, args: argparse.Namespace) -> OAuthSettings:
+def _oauth_settings(settings: Settings, args: argparse.Namespace) -> OAuthSettings:
     from square_customers_mcp.oauth.config import OAuthSettings
 
-    if transport != "http":
+    if getattr(args, "transport", "stdio") != "http":
         raise ConfigError("--auth oauth needs --transport http")
     if settings.http_token:
         raise ConfigError("--auth oauth and SQUARE_MCP_HTTP_TOKEN are two ways to authenticate: use one")

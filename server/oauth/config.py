@@ -35,6 +35,12 @@ class OAuthSettings:
     revoke_at_square: bool = False
 
     @property
+    def secrets(self) -> list[str | None]:
+        """What the log scrubber must know: the application secret, every state key, the state URL's password."""
+        return [self.client_secret, self.state_key, *self.state_key.split(","), self.state_url,
+                urlsplit(self.state_url).password]  # fmt: skip
+
+    @property
     def resource_url(self) -> str:
         return f"{self.public_url}/mcp"
 
