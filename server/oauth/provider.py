@@ -167,11 +167,8 @@ class SquareSignIn:
 
     # Codes
     async def load_authorization_code(self, client: OAuthClientInformationFull, authorization_code: str) -> Code | None:
-        item = await self.store.get("code", authorization_code)
-        if item is None:
-            await self.store.use("code", authorization_code)  # a used code presented again revokes its sign-in
-            return None
-        if item.client_id != client.client_id or item.grant_id is None:
+        item = await self.store.find("code", authorization_code)  # a used code presented again revokes its sign-in
+        if item is None or item.client_id != client.client_id or item.grant_id is None:
             return None
         return Code(
             code=authorization_code,
@@ -195,11 +192,8 @@ class SquareSignIn:
 
     # Refresh tokens: single use, rotating
     async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> Refresh | None:
-        item = await self.store.get("refresh", refresh_token)
-        if item is None:
-            await self.store.use("refresh", refresh_token)  # a rotated-out token presented again: revoke the family
-            return None
-        if item.client_id != client.client_id or item.grant_id is None:
+        item = await self.store.find("refresh", refresh_token)  # a rotated-out one presented again: revoke the family
+        if item is None or item.client_id != client.client_id or item.grant_id is None:
             return None
         return Refresh(token=refresh_token, client_id=item.client_id, scopes=item.data["scopes"],
                        expires_at=item.expires_at, resource=item.data["resource"], grant_id=item.grant_id)  # fmt: skip

@@ -165,13 +165,24 @@ class StateStore:
             if item.grant_id is None or await self.grant(item.grant_id) is not None:
                 return item
             return None
+        await self._revoke_if_used(kind, token)
+        return None
+
+    async def find(self, kind: Kind, token: str) -> Item | None:
+        """A live single-use item, left unused (to check it before `use`); like `use`, finding instead one that
+        was already used revokes its grant."""
+        item = await self.get(kind, token)
+        if item is None:
+            await self._revoke_if_used(kind, token)
+        return item
+
+    async def _revoke_if_used(self, kind: Kind, token: str) -> None:
         replayed = await self.db.fetch(
             "SELECT grant_id FROM mcp_tokens WHERE token_hash = ? AND kind = ? AND used_at IS NOT NULL",
             digest(token), kind,
         )  # fmt: skip
         if replayed and replayed[0][0]:
             await self.revoke_grant(str(replayed[0][0]))
-        return None
 
     async def take(self, kind: Kind, token: str) -> Item | None:
         """Remove and return a live item (a sign-in in progress): only its first use finds it."""
