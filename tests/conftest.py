@@ -4,7 +4,8 @@ or report)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -33,6 +34,23 @@ def fake_square() -> Iterator[MakeFakeSquare]:
     yield make
     for fake in made:
         fake.close()
+
+
+@pytest.fixture
+def clean_main(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """`cli.main` in-process, with no SQUARE_* variable but those given, and the process's logging left alone."""
+    from square_customers_mcp import cli
+
+    for name in [name for name in os.environ if name.startswith("SQUARE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
+
+    def run(argv: list[str], **env: str) -> int:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return cli.main(argv)
+
+    return run
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

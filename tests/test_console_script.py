@@ -103,23 +103,6 @@ def test_the_sandbox_command_refuses_options_of_the_mcp_server(flag: list[str]) 
     )
 
 
-@pytest.fixture
-def clean_main(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
-    """`cli.main` in-process, with no SQUARE_* variable but those given, and the process's logging left alone."""
-    from square_customers_mcp import cli
-
-    for name in [name for name in os.environ if name.startswith("SQUARE_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
-
-    def run(argv: list[str], **env: str) -> int:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        return cli.main(argv)
-
-    return run
-
-
 def _one_line(err: str) -> str:
     assert "Traceback" not in err, err
     lines = err.strip().splitlines()

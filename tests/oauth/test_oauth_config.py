@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import pytest
@@ -20,18 +19,9 @@ READY = {
 
 
 @pytest.fixture
-def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
-    for name in [name for name in os.environ if name.startswith("SQUARE_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setattr(cli, "configure_logging", lambda *args, **kwargs: None)
+def run(clean_main: Callable[..., int], monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
     monkeypatch.setattr(cli, "_serve_mcp", None)  # reaching it would be a bug: every case below must stop first
-
-    def main(argv: list[str], **env: str) -> int:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        return cli.main(argv)
-
-    return main
+    return clean_main
 
 
 @pytest.mark.parametrize(
