@@ -3,13 +3,10 @@ served by uvicorn in the test's event loop; and the sign-in walked the way a bro
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import json
 import os
 import re
-import secrets
 import socket
 import subprocess
 import sys
@@ -32,6 +29,7 @@ from square_customers_mcp.dispatcher import Dispatcher
 from square_customers_mcp.oauth.config import OAuthSettings
 from square_customers_mcp.oauth.mode import OAuthMode, open_oauth
 from square_customers_mcp.oauth.provider import Lifetimes
+from square_customers_mcp.oauth.square_oauth import challenge_of, pkce_verifier
 from square_customers_mcp.sandbox import create_app
 from square_customers_mcp.square_client import SquareClient
 from square_customers_mcp.tools import TOOLS
@@ -119,8 +117,9 @@ def free_port() -> int:
 
 
 def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    """A client's PKCE verifier and S256 challenge (the server that checks them is the mcp SDK's)."""
+    verifier = pkce_verifier()
+    return verifier, challenge_of(verifier)
 
 
 def query_of(url: str) -> dict[str, str]:
